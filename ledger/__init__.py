@@ -1,0 +1,1 @@
+"""An event-sourced billing ledger for license-based subscriptions."""

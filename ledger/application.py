@@ -1,0 +1,439 @@
+"""The application service: one method per command, and the billing run.
+
+Commands load aggregates, let them check and record events, and save every aggregate they
+touched in one atomic write. A command that loses a race with another writer (an
+optimistic-concurrency conflict) is re-applied to fresh state a bounded number of times.
+
+Time comes from the clock given to the ledger. ``run_due(through)`` (or, with a
+:class:`~ledger.clock.TestClock`, ``advance_to(day)``) does everything due on the way, in date
+order: trial ends and renewals first, then each account's billing date, where the rating
+rules (:mod:`ledger.rating`) decide what to post and the invoice is issued.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+
+from ledger import ids, invoicing, rating
+from ledger.account import BillingAccount
+from ledger.catalog import AccountRegistry, Offer
+from ledger.charges import ChargeLine
+from ledger.clock import Clock, SystemClock, TestClock, today
+from ledger.errors import (
+    ConcurrencyConflict,
+    DuplicateAccount,
+    DuplicateSubscription,
+    EffectiveDateInFuture,
+    EffectiveDateOutOfOrder,
+    InvalidInput,
+    UnknownAccount,
+    UnknownOffer,
+    UnknownSubscription,
+)
+from ledger.offers import OfferTerms
+from ledger.subscription import Channel, Subscription
+from ledger.transcodings import LedgerTranscoder, register_ledger_transcodings
+
+T = TypeVar("T")
+
+#: How many times a command is re-applied to fresh state after losing a race.
+MAX_ATTEMPTS = 8
+
+
+class BillingLedger(Application[UUID]):
+    """The write side of the ledger, on the eventsourcing library's event store."""
+
+    name = "BillingLedger"
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        super().__init__(dict(env) if env is not None else None)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = LedgerTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        register_ledger_transcodings(transcoder)
+
+    # ------------------------------------------------------------------ plumbing
+    def _retrying(self, command: Callable[[], T]) -> T:
+        """Run ``command`` (which loads fresh state each time) until it saves cleanly."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+        raise ConcurrencyConflict(
+            f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the same records"
+        )
+
+    def _effective(self, effective_date: date | None) -> date:
+        current = today(self.clock)
+        if effective_date is None:
+            return current
+        if not isinstance(effective_date, date):
+            raise InvalidInput(f"effective date must be a date, got {effective_date!r}")
+        if effective_date > current:
+            raise EffectiveDateInFuture(
+                f"effective date {effective_date.isoformat()} is after today "
+                f"({current.isoformat()} by the ledger's clock)"
+            )
+        return effective_date
+
+    def _get(self, aggregate_id: UUID, missing: Exception) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing from None
+
+    def _account(self, key: str) -> BillingAccount:
+        account: BillingAccount = self._get(ids.account_id(key), UnknownAccount(f"unknown account {key!r}"))
+        return account
+
+    def _subscription(self, account: str, key: str) -> Subscription:
+        sub: Subscription = self._get(
+            ids.subscription_id(account, key),
+            UnknownSubscription(f"unknown subscription {key!r} in account {account!r}"),
+        )
+        return sub
+
+    def history(self, account: str, subscription: str) -> list[Any]:
+        """Every event of one subscription, in order."""
+        events = list(self.events.get(ids.subscription_id(account, subscription)))
+        if not events:
+            raise UnknownSubscription(f"unknown subscription {subscription!r} in account {account!r}")
+        return events
+
+    # ------------------------------------------------------------------ catalog
+    def define_offer(self, terms: OfferTerms) -> None:
+        """Add an offer to the catalog, or revise its terms for future purchases and renewals."""
+
+        def command() -> None:
+            now = self.clock.now()
+            try:
+                offer: Offer = self.repository.get(ids.offer_id(terms.offer_id))
+            except AggregateNotFoundError:
+                self.save(Offer(offer_id=terms.offer_id, terms=terms, timestamp=now))
+                return
+            if offer.terms != terms:
+                offer.revise(terms, recorded_at=now)
+                self.save(offer)
+
+        self._retrying(command)
+
+    def offer_terms(self, offer_id: str) -> OfferTerms:
+        offer: Offer = self._get(ids.offer_id(offer_id), UnknownOffer(f"unknown offer {offer_id!r}"))
+        return offer.terms
+
+    # ------------------------------------------------------------------ accounts
+    def open_account(
+        self,
+        key: str,
+        *,
+        billing_day: int,
+        name: str | None = None,
+        currency: str | None = None,
+        effective_date: date | None = None,
+    ) -> None:
+        day = self._effective(effective_date)
+
+        def command() -> None:
+            if ids.account_id(key) in self.repository:
+                raise DuplicateAccount(f"account {key!r} already exists")
+            now = self.clock.now()
+            account = BillingAccount.open(
+                key=key, billing_day=billing_day, name=name, currency=currency,
+                effective_date=day, recorded_at=now,
+            )
+            try:
+                registry: AccountRegistry = self.repository.get(ids.registry_id())
+            except AggregateNotFoundError:
+                registry = AccountRegistry(timestamp=now)
+            registry.register(key, recorded_at=now)
+            self.save(account, registry)
+
+        self._retrying(command)
+
+    def account(self, key: str) -> BillingAccount:
+        return self._account(key)
+
+    def account_keys(self) -> list[str]:
+        try:
+            registry: AccountRegistry = self.repository.get(ids.registry_id())
+        except AggregateNotFoundError:
+            return []
+        return list(registry.accounts)
+
+    def record_payment(
+        self, account: str, amount: Decimal, *, effective_date: date | None = None, reference: str = ""
+    ) -> None:
+        day = self._effective(effective_date)
+
+        def command() -> None:
+            acc = self._account(account)
+            acc.record_payment(amount, effective_date=day, recorded_at=self.clock.now(),
+                               reference=reference)
+            self.save(acc)
+
+        self._retrying(command)
+
+    # ------------------------------------------------------------------ subscriptions
+    def purchase(
+        self,
+        account: str,
+        subscription: str,
+        offer: str,
+        quantity: int,
+        *,
+        effective_date: date | None = None,
+        trial: bool = False,
+        trial_days: int = 30,
+        auto_renew: bool = True,
+    ) -> UUID:
+        """Buy ``quantity`` licenses of ``offer`` for ``account`` as ``subscription``."""
+        day = self._effective(effective_date)
+
+        def command() -> UUID:
+            acc = self._account(account)
+            terms = self.offer_terms(offer)
+            if ids.subscription_id(account, subscription) in self.repository:
+                raise DuplicateSubscription(
+                    f"subscription {subscription!r} already exists in account {account!r}"
+                )
+            if day < acc.opened_on:
+                raise EffectiveDateOutOfOrder(
+                    f"purchase date {day.isoformat()} is before account {account!r} was opened "
+                    f"({acc.opened_on.isoformat()})"
+                )
+            now = self.clock.now()
+            sub = Subscription.purchase(
+                account=account, key=subscription, offer=terms, quantity=quantity,
+                effective_date=day, recorded_at=now, trial=trial, trial_days=trial_days,
+                auto_renew=auto_renew,
+            )
+            acc.add_subscription(subscription, terms.currency, effective_date=day, recorded_at=now)
+            self.save(sub, acc)
+            return sub.id
+
+        return self._retrying(command)
+
+    def _on_subscription(
+        self, account: str, subscription: str, effective_date: date | None,
+        action: Callable[[Subscription, date], None],
+    ) -> None:
+        day = self._effective(effective_date)
+
+        def command() -> None:
+            sub = self._subscription(account, subscription)
+            self._catch_up(sub, day)
+            action(sub, day)
+            self.save(sub)
+
+        self._retrying(command)
+
+    def change_quantity(
+        self, account: str, subscription: str, quantity: int, *, effective_date: date | None = None
+    ) -> None:
+        self._on_subscription(
+            account, subscription, effective_date,
+            lambda sub, day: sub.change_quantity(quantity, effective_date=day,
+                                                 recorded_at=self.clock.now()),
+        )
+
+    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None) -> None:
+        self._on_subscription(
+            account, subscription, effective_date,
+            lambda sub, day: sub.suspend(effective_date=day, recorded_at=self.clock.now()),
+        )
+
+    def reactivate(
+        self, account: str, subscription: str, *, effective_date: date | None = None
+    ) -> None:
+        self._on_subscription(
+            account, subscription, effective_date,
+            lambda sub, day: sub.reactivate(effective_date=day, recorded_at=self.clock.now()),
+        )
+
+    def cancel(
+        self, account: str, subscription: str, *, channel: str | Channel = Channel.ONLINE,
+        effective_date: date | None = None,
+    ) -> None:
+        self._on_subscription(
+            account, subscription, effective_date,
+            lambda sub, day: sub.cancel(effective_date=day, channel=channel,
+                                        recorded_at=self.clock.now()),
+        )
+
+    def add_payment_method(
+        self, account: str, subscription: str, *, effective_date: date | None = None
+    ) -> None:
+        self._on_subscription(
+            account, subscription, effective_date,
+            lambda sub, day: sub.add_payment_method(effective_date=day,
+                                                    recorded_at=self.clock.now()),
+        )
+
+    def set_auto_renew(
+        self, account: str, subscription: str, enabled: bool, *, effective_date: date | None = None
+    ) -> None:
+        self._on_subscription(
+            account, subscription, effective_date,
+            lambda sub, day: sub.set_auto_renew(enabled, effective_date=day,
+                                                recorded_at=self.clock.now()),
+        )
+
+    def subscription(self, account: str, subscription: str) -> Subscription:
+        return self._subscription(account, subscription)
+
+    # ------------------------------------------------------------------ time
+    def _catch_up(self, sub: Subscription, through: date) -> None:
+        """Record the trial ends and term ends of ``sub`` that fall on or before ``through``."""
+        while (when := sub.next_transition()) is not None and when <= through:
+            if sub.trial_end is not None and sub.term is None:
+                sub.end_trial(recorded_at=self.clock.now())
+            else:
+                sub.end_term(renewal_offer=self._renewal_terms(sub), recorded_at=self.clock.now())
+
+    def _renewal_terms(self, sub: Subscription) -> OfferTerms:
+        try:
+            return self.offer_terms(sub.offer.offer_id)
+        except UnknownOffer:
+            return sub.offer
+
+    def advance_to(self, day: date) -> None:
+        """Move a test clock to the start of ``day`` and do everything due before it."""
+        if not isinstance(self.clock, TestClock):
+            raise InvalidInput("advance_to needs a TestClock; with a real clock use run_due()")
+        self.clock.set(day)
+        self.run_due(day - timedelta(days=1))
+
+    def run_due(self, through: date | None = None) -> None:
+        """Do everything due on or before ``through`` (default: yesterday), in date order:
+        each account's trial ends and renewals, then its billing dates."""
+        current = today(self.clock)
+        last = through if through is not None else current - timedelta(days=1)
+        if last > current:
+            raise EffectiveDateInFuture(
+                f"cannot run {last.isoformat()} yet: the ledger's clock says {current.isoformat()}"
+            )
+        for key in self.account_keys():
+            self.run_account_due(key, last)
+
+    def run_account_due(self, account: str, through: date) -> None:
+        """Everything due for one account on or before ``through``, exactly once."""
+        while True:
+            acc = self._account(account)
+            subs = [self._subscription(account, key) for key in acc.subscriptions]
+            next_cut = acc.next_billing_date()
+            transitions = [
+                when for sub in subs
+                if (when := sub.next_transition()) is not None and when <= through
+            ]
+            first = min(transitions, default=None)
+            if first is not None and first <= next_cut:
+                for sub in subs:
+                    if sub.next_transition() == first:
+                        self._retrying(partial(self._transition, account, sub.key, first))
+                continue
+            if next_cut > through:
+                return
+            self._retrying(partial(self.cut, account, next_cut))
+
+    def _transition(self, account: str, key: str, when: date) -> None:
+        sub = self._subscription(account, key)
+        self._catch_up(sub, when)
+        self.save(sub)
+
+    # ------------------------------------------------------------------ billing
+    def cut(self, account: str, billing_date: date) -> str | None:
+        """Cut ``billing_date`` for ``account``: rate, post, issue. Returns the invoice number,
+        or None when the date posted nothing."""
+        acc = self._account(account)
+        histories = {key: self.history(account, key) for key in acc.subscriptions}
+        position = self.recorder.max_notification_id() or 0
+        now = self.clock.now()
+        to_save: list[Aggregate] = [acc]
+        groups: list[tuple[invoicing.SubscriptionInfo, Sequence[ChargeLine]]] = []
+        for history in histories.values():
+            result = rating.rate(history, billing_date)
+            sub = _replay(history)
+            if result.has_anything_to_post:
+                sub.post_charges(
+                    billing_date=billing_date, lines=result.lines,
+                    rated_version=result.rated_version, rules_version=rating.RULES_VERSION,
+                    recorded_at=now,
+                )
+                to_save.append(sub)
+            groups.append((subscription_info(sub), result.lines))
+        if any(lines for _, lines in groups):
+            assert acc.currency is not None
+            document = invoicing.build_invoice(
+                account=acc.key, account_name=acc.name, billing_date=billing_date,
+                currency=acc.currency, subscriptions=groups,
+                balance_brought_forward=acc.balance, payments=acc.payments_since_invoice,
+                rules_version=rating.RULES_VERSION,
+            )
+            number = document["invoice_number"]
+            acc.issue_invoice(
+                billing_date=billing_date, invoice_number=number,
+                document=invoicing.canonical_bytes(document).decode(),
+                digest=invoicing.digest(document), cut_position=position,
+                amount_due=Decimal(document["amount_due"]), recorded_at=now,
+            )
+            self.save(*to_save)
+            return str(number)
+        acc.close_billing_date(billing_date=billing_date, cut_position=position, recorded_at=now)
+        self.save(*to_save)
+        return None
+
+    def preview(self, account: str, billing_date: date | None = None) -> list[ChargeLine]:
+        """The lines the next billing date (or ``billing_date``) would post, issuing nothing."""
+        acc = self._account(account)
+        when = billing_date or acc.next_billing_date()
+        lines: list[ChargeLine] = []
+        for key in acc.subscriptions:
+            lines.extend(rating.rate(self.history(account, key), when).lines)
+        return lines
+
+    def issued_invoices(self, account: str) -> Iterator[BillingAccount.InvoiceIssued]:
+        """The account's issued invoices, oldest first, as recorded."""
+        for ev in self.events.get(ids.account_id(account)):
+            if isinstance(ev, BillingAccount.InvoiceIssued):
+                yield ev
+
+    def invoice_document(self, account: str, billing_date: date) -> dict[str, Any] | None:
+        for issued in self.issued_invoices(account):
+            if issued.billing_date == billing_date:
+                document: dict[str, Any] = json.loads(issued.document)
+                return document
+        return None
+
+
+def _replay(history: Sequence[Any]) -> Subscription:
+    aggregate: Any = None
+    for ev in history:
+        aggregate = ev.mutate(aggregate)
+    assert isinstance(aggregate, Subscription)
+    return aggregate
+
+
+def subscription_info(sub: Subscription) -> invoicing.SubscriptionInfo:
+    return invoicing.SubscriptionInfo(
+        key=sub.key,
+        offer_id=sub.offer.offer_id,
+        offer_name=sub.offer.name,
+        billing_cycle=sub.offer.billing_cycle_type,
+        order_id=str(sub.id),
+    )

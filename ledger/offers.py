@@ -1,0 +1,126 @@
+"""The catalog's terms for an offer: price per license per term, currency, term, billing
+frequency and rating convention.
+
+A subscription copies these terms into its purchase (and renewal) events, so that rating an
+old subscription never depends on what the catalog says today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from ledger.errors import InvalidOffer
+from ledger.money import Rounding, is_currency_code, parse_decimal
+
+#: The terms a subscription can run for (ISO 8601 durations).
+TERMS = ("P1Y", "P1M")
+
+
+class BillingFrequency(Enum):
+    """``annual``: the term is charged up front. ``monthly``: month by month."""
+
+    ANNUAL = "annual"
+    MONTHLY = "monthly"
+
+
+class Convention(Enum):
+    """How a partial service period is rated (see ``ledger.rating``)."""
+
+    DAILY_RATE = "daily-rate"
+    EXACT = "exact"
+
+
+DEFAULT_DAILY_RATE_PLACES = 2
+DEFAULT_REFUND_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """An offer's commercial terms, as they stood when a subscription bought or renewed it."""
+
+    offer_id: str
+    name: str
+    price: Decimal
+    currency: str
+    term: str
+    billing: BillingFrequency
+    convention: Convention
+    daily_rate_places: int = DEFAULT_DAILY_RATE_PLACES
+    refund_window_days: int = DEFAULT_REFUND_WINDOW_DAYS
+    rounding: Rounding = Rounding.HALF_UP
+
+    @classmethod
+    def create(
+        cls,
+        offer_id: str,
+        *,
+        price: object,
+        currency: str,
+        term: str,
+        billing: str | BillingFrequency,
+        convention: str | Convention,
+        name: str | None = None,
+        daily_rate_places: int | None = None,
+        refund_window_days: int | None = None,
+        rounding: str | Rounding = Rounding.HALF_UP,
+    ) -> OfferTerms:
+        """Validated terms; :class:`~ledger.errors.InvalidOffer` names the field at fault."""
+        if not isinstance(offer_id, str) or not offer_id.strip():
+            raise InvalidOffer("offer id must be a non-empty string")
+        where = f"offer {offer_id!r}"
+        try:
+            amount = parse_decimal(price, f"{where}: price")
+        except ValueError as error:
+            raise InvalidOffer(str(error)) from None
+        if amount < 0:
+            raise InvalidOffer(f"{where}: price must not be negative, got {amount}")
+        if not isinstance(currency, str) or not is_currency_code(currency):
+            raise InvalidOffer(f"{where}: currency must be an ISO 4217 code such as USD, got {currency!r}")
+        if term not in TERMS:
+            raise InvalidOffer(f"{where}: term must be one of {', '.join(TERMS)}, got {term!r}")
+        billing_frequency = _enum(BillingFrequency, billing, f"{where}: billing")
+        rating_convention = _enum(Convention, convention, f"{where}: convention")
+        if billing_frequency is BillingFrequency.ANNUAL and term != "P1Y":
+            raise InvalidOffer(f"{where}: annual billing needs a P1Y term, got {term}")
+        places = DEFAULT_DAILY_RATE_PLACES if daily_rate_places is None else daily_rate_places
+        if not _is_int(places) or not 0 <= places <= 10:
+            raise InvalidOffer(f"{where}: daily_rate_places must be a whole number 0-10, got {places!r}")
+        window = DEFAULT_REFUND_WINDOW_DAYS if refund_window_days is None else refund_window_days
+        if not _is_int(window) or window < 0:
+            raise InvalidOffer(f"{where}: refund_window_days must be a whole number >= 0, got {window!r}")
+        return cls(
+            offer_id=offer_id,
+            name=name if name else offer_id,
+            price=amount,
+            currency=currency,
+            term=term,
+            billing=billing_frequency,
+            convention=rating_convention,
+            daily_rate_places=places,
+            refund_window_days=window,
+            rounding=_enum(Rounding, rounding, f"{where}: rounding"),
+        )
+
+    @property
+    def months_per_term(self) -> int:
+        return 12 if self.term == "P1Y" else 1
+
+    @property
+    def billing_cycle_type(self) -> str:
+        """Partner Center's ``BillingCycleType`` column value."""
+        return "Annual" if self.billing is BillingFrequency.ANNUAL else "Monthly"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _enum(kind: type[Any], value: object, what: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InvalidOffer(f"{what} must be one of {choices}, got {value!r}") from None

@@ -1,0 +1,611 @@
+"""All pricing rules of the ledger, as pure functions (no I/O, no clock, no store).
+
+:func:`rate` takes one subscription's event history and a billing date and returns the
+lines that billing date posts. It is the only place where money is computed.
+
+The model
+=========
+
+*Entitlement* ``E(d)`` is the number of licenses the customer owes for day ``d``, folded from
+the lifecycle events rated so far: the quantity while active, nothing while suspended, in a
+trial or after the end; and nothing at all for a term that was suspended or cancelled inside
+its refund window (the whole term is credited). *Billed* ``B(d)`` is the net quantity of the
+posted lines that are still open (not reversed) covering ``d``. After every rated event,
+``B == E`` on every day charged so far. Each rated event ("point") closes the gap between them
+in the shape Partner Center's reconciliation files show:
+
+* purchase, renewal, reactivation, monthly cycle: new days are *charged* at ``E``;
+* suspension or cancellation after the refund window: the unused days are *credited* at ``B``,
+  rated afresh (``Cancel Fee``, from the effective date to the end of the charged period);
+* inside the refund window: every open line of the term is *reversed* (credited exactly);
+* license change: the open lines of each affected service period are *reversed* and the
+  period is *rebilled* at ``E`` (``Cycle Instance Prorate``), split at the change and, under
+  the ``exact`` convention, at the monthly anniversary where the change is rated.
+
+Corrections never edit a posted line; they reverse it and post new lines. Lines produced and
+reversed within the same billing date cancel out before posting.
+
+When lines post
+===============
+
+A purchase, cancellation, renewal or trial step is rated on its effective date; a license
+change, suspension or reactivation at the next monthly anniversary (on or after its effective
+date). A billing date posts every point rated on or before it that it has not posted yet, in
+date order. An event recorded after a billing date was cut, even with an earlier effective
+date, is posted on the next one.
+
+Conventions
+===========
+
+``daily-rate``: daily price = service period price / its days, rounded to
+``daily_rate_places``; a partial period costs daily price x days x quantity, rounded to cents.
+``exact``: unit price = period price x days / period days, rounded last; amount = exact unit
+price x quantity, rounded last. A whole service period always costs its full price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ledger.charges import ChargeLine, ChargeType
+from ledger.dates import (
+    ONE_DAY,
+    Period,
+    add_months,
+    monthly_period,
+    months_between,
+    next_anniversary,
+)
+from ledger.money import format_money, quantize, round_money
+from ledger.offers import BillingFrequency, Convention, OfferTerms
+from ledger.subscription import Subscription
+
+#: Recorded with every posting. Bump it whenever a rule in this module changes what it returns.
+RULES_VERSION = 1
+
+_S = Subscription
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Rating:
+    """What a billing date posts for one subscription."""
+
+    lines: tuple[ChargeLine, ...]
+    rated_version: int
+    consumed_events: bool
+
+    @property
+    def has_anything_to_post(self) -> bool:
+        return bool(self.lines) or self.consumed_events
+
+
+# --------------------------------------------------------------------------- pricing
+@dataclass(frozen=True)
+class Price:
+    unit_price: Decimal
+    amount: Decimal
+    basis: str
+
+
+def period_price(offer: OfferTerms) -> Decimal:
+    """The price of one license for one service period (a term, or a month)."""
+    if offer.billing is BillingFrequency.ANNUAL or offer.months_per_term == 1:
+        return offer.price
+    return offer.price / offer.months_per_term
+
+
+def _price_text(offer: OfferTerms) -> str:
+    if offer.billing is BillingFrequency.MONTHLY and offer.months_per_term > 1:
+        return f"{offer.price} / {offer.months_per_term}"
+    return f"{offer.price}"
+
+
+def daily_price(offer: OfferTerms, period: Period) -> Decimal:
+    """``daily-rate``: the period's price over its days, rounded to ``daily_rate_places``."""
+    return quantize(period_price(offer) / period.days, offer.daily_rate_places, offer.rounding)
+
+
+def price_segment(offer: OfferTerms, period: Period, start: date, end: date, quantity: int) -> Price:
+    """Price ``quantity`` licenses for ``start..end`` inside service ``period``."""
+    cur, rnd = offer.currency, offer.rounding
+    days = (end - start).days + 1
+    if start == period.start and end == period.end:
+        exact_unit = period_price(offer)
+        unit = round_money(exact_unit, cur, rnd)
+        amount = round_money(exact_unit * quantity, cur, rnd)
+        basis = f"whole period {period.start.isoformat()}..{period.end.isoformat()}: "
+        basis += f"{_price_text(offer)} x {quantity} = {format_money(amount, cur)}"
+        return Price(unit, amount, basis)
+    if offer.convention is Convention.DAILY_RATE:
+        daily = daily_price(offer, period)
+        unit = round_money(daily * days, cur, rnd)
+        amount = round_money(daily * days * quantity, cur, rnd)
+        basis = (
+            f"{days} days x {daily} x {quantity} = {format_money(amount, cur)} "
+            f"(daily price {_price_text(offer)} / {period.days} = {daily})"
+        )
+        return Price(unit, amount, basis)
+    exact_unit = period_price(offer) * days / period.days
+    unit = round_money(exact_unit, cur, rnd)
+    amount = round_money(exact_unit * quantity, cur, rnd)
+    basis = f"{_price_text(offer)} x {days} / {period.days} x {quantity} = {format_money(amount, cur)}"
+    return Price(unit, amount, basis)
+
+
+def within_refund_window(offer: OfferTerms, term: Period, day: date) -> bool:
+    """A suspension or cancellation this soon after the term started credits all of it."""
+    return (day - term.start).days < offer.refund_window_days
+
+
+# --------------------------------------------------------------------------- entitlement
+@dataclass
+class _Segment:
+    start: date
+    end: date | None  # None: open-ended
+    quantity: int
+    origin: int  # version of the event that set this quantity
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class _Term:
+    period: Period
+    offer: OfferTerms
+    origin: int
+
+
+@dataclass
+class _Entitlement:
+    """The fold of a prefix of lifecycle events: terms and the licenses owed per day."""
+
+    segments: list[_Segment] = field(default_factory=list)
+    terms: list[_Term] = field(default_factory=list)
+    anchor: date | None = None
+    offer: OfferTerms | None = None
+    quantity: int = 0
+    active: bool = False
+    ended: date | None = None
+
+    def term_at(self, day: date) -> _Term | None:
+        for term in reversed(self.terms):
+            if day in term.period:
+                return term
+        return None
+
+    def service_period(self, day: date) -> tuple[Period, _Term] | None:
+        term = self.term_at(day)
+        if term is None or self.anchor is None:
+            return None
+        if term.offer.billing is BillingFrequency.ANNUAL:
+            return term.period, term
+        return monthly_period(self.anchor, day), term
+
+    def owed(self, day: date) -> tuple[int, tuple[int, ...]]:
+        if self.term_at(day) is None:
+            return 0, ()
+        total, origins = 0, []
+        for segment in self.segments:
+            if segment.covers(day):
+                total += segment.quantity
+                origins.append(segment.origin)
+        return total, tuple(origins)
+
+    def _close(self, day: date) -> None:
+        """End the running segment on the day before ``day``."""
+        if self.segments and self.segments[-1].end is None:
+            last = self.segments[-1]
+            if day <= last.start:
+                self.segments.pop()
+            else:
+                last.end = day - ONE_DAY
+
+    def _open(self, day: date, origin: int) -> None:
+        self.segments.append(_Segment(day, None, self.quantity, origin))
+
+    def _refund_term(self, day: date) -> bool:
+        """Inside the refund window: owe nothing for the current term up to ``day``."""
+        term = self.term_at(day) or (self.terms[-1] if self.terms else None)
+        if term is None or not within_refund_window(term.offer, term.period, day):
+            return False
+        kept: list[_Segment] = []
+        for segment in self.segments:
+            if segment.start < term.period.start:
+                end = segment.end if segment.end is not None else term.period.start - ONE_DAY
+                kept.append(_Segment(segment.start, min(end, term.period.start - ONE_DAY),
+                                     segment.quantity, segment.origin))
+        self.segments = kept
+        return True
+
+    def apply(self, ev: Any) -> None:
+        v = ev.originator_version
+        if isinstance(ev, _S.Purchased):
+            self.quantity = ev.quantity
+            self.offer = ev.offer
+            if ev.trial_end is None:
+                self._start_term(ev.effective_date, ev.offer, v)
+        elif isinstance(ev, _S.QuantityChanged):
+            self.quantity = ev.quantity
+            if self.active:
+                self._close(ev.effective_date)
+                self._open(ev.effective_date, v)
+        elif isinstance(ev, (_S.Suspended, _S.Cancelled)):
+            if self.active:
+                self._close(ev.effective_date)
+            self.active = False
+            self._refund_term(ev.effective_date)
+            if isinstance(ev, _S.Cancelled):
+                self.ended = ev.effective_date
+        elif isinstance(ev, _S.Reactivated):
+            self.active = True
+            self._open(ev.effective_date, v)
+        elif isinstance(ev, _S.Renewed):
+            self.terms.append(_Term(Period(ev.effective_date, ev.term_end), ev.offer, v))
+        elif isinstance(ev, _S.TrialConverted):
+            assert self.offer is not None
+            self._start_term(ev.effective_date, self.offer, v, term_end=ev.term_end)
+        elif isinstance(ev, (_S.Expired, _S.TrialExpired)):
+            if self.active:
+                self._close(ev.effective_date)
+            self.active = False
+            self.ended = ev.effective_date
+
+    def _start_term(
+        self, day: date, offer: OfferTerms, origin: int, term_end: date | None = None
+    ) -> None:
+        self.anchor = day
+        end = term_end if term_end is not None else add_months(day, offer.months_per_term) - ONE_DAY
+        self.terms.append(_Term(Period(day, end), offer, origin))
+        self.active = True
+        self._open(day, origin)
+
+
+# --------------------------------------------------------------------------- points
+def due_date(ev: Any, anchor: date | None) -> date:
+    """The date an event is rated: its anniversary for license and status changes."""
+    if isinstance(ev, (_S.QuantityChanged, _S.Suspended, _S.Reactivated)) and anchor is not None:
+        return next_anniversary(anchor, ev.effective_date)
+    day: date = ev.effective_date
+    return day
+
+
+@dataclass(frozen=True)
+class _Point:
+    day: date
+    event: Any | None  # None: a monthly cycle
+
+
+class _Posting:
+    """Working state while one billing date's lines are worked out."""
+
+    def __init__(self, key: str, billing_date: date, posted: Sequence[ChargeLine]) -> None:
+        self.key = key
+        self.billing_date = billing_date
+        reversed_ids = {line.reverses for line in posted if line.reverses is not None}
+        self.open: list[ChargeLine] = [
+            line for line in posted if line.reverses is None and line.line_id not in reversed_ids
+        ]
+        self.batch: list[ChargeLine] = []
+        self.netted: dict[tuple[date, date], str] = {}
+        self._counter = 0
+        self.horizon: date | None = max((line.end for line in posted), default=None)
+
+    # -- bookkeeping
+    def _new_id(self) -> str:
+        self._counter += 1
+        return f"{self.billing_date.isoformat()}#tmp{self._counter}"
+
+    def billed(self, day: date) -> int:
+        return sum(line.net_quantity for line in self.open if line.covers(day))
+
+    def reverse(self, line: ChargeLine, charge_type: str, trigger: int | None) -> None:
+        self.open.remove(line)
+        if line in self.batch:  # never posted: it simply goes away
+            self.batch.remove(line)
+            self.netted[(line.start, line.end)] = line.charge_type
+            return
+        self.batch.append(
+            ChargeLine(
+                line_id=self._new_id(),
+                subscription=line.subscription,
+                term_start=line.term_start,
+                term_end=line.term_end,
+                start=line.start,
+                end=line.end,
+                charge_type=charge_type,
+                unit_price=-line.unit_price,
+                quantity=line.quantity,
+                amount=-line.amount,
+                currency=line.currency,
+                sign=-line.sign,
+                basis=f"reverses line {line.line_id} ({format_money(line.amount, line.currency)})",
+                sources=_with(line.sources, trigger),
+                reverses=line.line_id,
+            )
+        )
+
+    def add(
+        self, ent: _Entitlement, start: date, end: date, net: int, charge_type: str,
+        sources: Iterable[int],
+    ) -> None:
+        """Post ``net`` licenses (negative: a credit) for ``start..end``, rated afresh."""
+        found = ent.service_period(start)
+        assert found is not None and end <= found[0].end, (start, end)
+        period, term = found
+        quantity = abs(net)
+        price = price_segment(term.offer, period, start, end, quantity)
+        sign = 1 if net > 0 else -1
+        inherited = self.netted.pop((start, end), None) if sign > 0 else None
+        line = ChargeLine(
+            line_id=self._new_id(),
+            subscription=self.key,
+            term_start=term.period.start,
+            term_end=term.period.end,
+            start=start,
+            end=end,
+            charge_type=inherited or charge_type,
+            unit_price=sign * price.unit_price,
+            quantity=quantity,
+            amount=sign * price.amount,
+            currency=term.offer.currency,
+            sign=sign,
+            basis=price.basis if sign > 0 else f"credit of {price.basis}",
+            sources=tuple(sorted(set(sources) | {term.origin})),
+        )
+        self.batch.append(line)
+        self.open.append(line)
+
+    def finish(self) -> tuple[ChargeLine, ...]:
+        return tuple(
+            replace(line, line_id=f"{self.billing_date.isoformat()}#{number}")
+            for number, line in enumerate(self.batch, start=1)
+        )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive days with the same owed and billed quantities inside one service period."""
+
+    start: date
+    end: date
+    owed: int
+    billed: int
+    origins: tuple[int, ...]
+
+
+def _runs(
+    ent: _Entitlement, posting: _Posting, window: Period, split_at: date | None = None
+) -> list[_Run]:
+    """Cut ``window`` into runs of constant owed/billed quantity, never crossing a service
+    period, a term, or ``split_at``."""
+    hard: set[date] = set()
+    soft: set[date] = set()
+    for term in ent.terms:
+        hard.update((term.period.start, term.period.end + ONE_DAY))
+        if term.offer.billing is BillingFrequency.MONTHLY and ent.anchor is not None:
+            months = months_between(ent.anchor, max(window.start, term.period.start))
+            while (start := add_months(ent.anchor, months)) <= min(window.end, term.period.end):
+                hard.add(start)
+                months += 1
+    if split_at is not None:
+        hard.add(split_at)
+    for segment in ent.segments:
+        soft.add(segment.start)
+        if segment.end is not None:
+            soft.add(segment.end + ONE_DAY)
+    for line in posting.open:
+        soft.update((line.start, line.end + ONE_DAY))
+    cuts = sorted(d for d in hard | soft | {window.start} if window.start <= d <= window.end)
+    runs: list[_Run] = []
+    for index, start in enumerate(cuts):
+        end = cuts[index + 1] - ONE_DAY if index + 1 < len(cuts) else window.end
+        owed, origins = ent.owed(start)
+        billed = posting.billed(start)
+        previous = runs[-1] if runs else None
+        if (
+            previous is not None and start not in hard
+            and previous.owed == owed and previous.billed == billed
+        ):
+            runs[-1] = _Run(previous.start, end, owed, billed,
+                            tuple(sorted(set(previous.origins) | set(origins))))
+        else:
+            runs.append(_Run(start, end, owed, billed, origins))
+    return runs
+
+
+# --------------------------------------------------------------------------- settlement
+def _settle_new_days(ent: _Entitlement, posting: _Posting, window: Period, charge_type: str,
+                     trigger: int | None) -> None:
+    """Charge what is owed where nothing is billed (purchase, renewal, reactivation, cycle)."""
+    runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
+    if any(run.billed != 0 for run in runs):
+        _rebill(ent, posting, runs, charge_type, trigger)
+        return
+    for run in runs:
+        posting.add(ent, run.start, run.end, run.owed, charge_type, _with(run.origins, trigger))
+
+
+def _settle_unused_days(ent: _Entitlement, posting: _Posting, window: Period, charge_type: str,
+                        trigger: int) -> None:
+    """Credit what is billed where nothing is owed any more (suspension, cancellation)."""
+    runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
+    if any(run.owed != 0 for run in runs):
+        _rebill(ent, posting, runs, charge_type, trigger)
+        return
+    for run in runs:
+        posting.add(ent, run.start, run.end, -run.billed, charge_type, (trigger,))
+
+
+def _rebill(ent: _Entitlement, posting: _Posting, runs: list[_Run], charge_type: str,
+            trigger: int | None, split_at: date | None = None) -> None:
+    """Reverse the open lines of each service period that differs, and rebill it at ``E``."""
+    periods: dict[Period, list[_Run]] = {}
+    for run in runs:
+        found = ent.service_period(run.start)
+        assert found is not None
+        periods.setdefault(found[0], []).append(run)
+    for period, period_runs in sorted(periods.items()):
+        first = min(run.start for run in period_runs)
+        last = max(run.end for run in period_runs)
+        affected = [
+            line for line in posting.open
+            if line.end >= first and line.start <= period.end and line.start >= period.start
+        ]
+        for line in affected:
+            posting.reverse(line, charge_type, trigger)
+        span = Period(
+            min([first, *(line.start for line in affected)]),
+            max([last, *(line.end for line in affected)]),
+        )
+        for run in _runs(ent, posting, span, split_at):
+            gap = run.owed - run.billed
+            if gap:
+                posting.add(ent, run.start, run.end, gap, charge_type, _with(run.origins, trigger))
+
+
+def _with(origins: Iterable[int], trigger: int | None) -> tuple[int, ...]:
+    values = set(origins)
+    if trigger is not None:
+        values.add(trigger)
+    return tuple(sorted(values))
+
+
+def _first_period(ent: _Entitlement) -> Period:
+    term = ent.terms[-1]
+    if term.offer.billing is BillingFrequency.ANNUAL:
+        return term.period
+    found = ent.service_period(term.period.start)
+    assert found is not None
+    return found[0]
+
+
+def _purchase_charge_type(offer: OfferTerms) -> str:
+    if offer.billing is BillingFrequency.ANNUAL:
+        return ChargeType.PRORATE_FEES_WHEN_PURCHASE.value
+    return ChargeType.PURCHASE_FEE.value
+
+
+def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
+    ev = point.event
+    if ev is None:  # a monthly cycle: charge the service period that starts today
+        found = ent.service_period(point.day)
+        assert found is not None
+        period = found[0]
+        posting.horizon = period.end
+        _settle_new_days(ent, posting, period, ChargeType.CYCLE_FEE.value, None)
+        return
+    v = ev.originator_version
+    if isinstance(ev, (_S.Purchased, _S.TrialConverted, _S.Renewed)):
+        if not ent.terms or ent.terms[-1].origin != v:
+            return  # a trial purchase: nothing is charged
+        first = _first_period(ent)
+        posting.horizon = max(posting.horizon or first.end, first.end)
+        charge_type = (
+            ChargeType.RENEW_FEE.value if isinstance(ev, _S.Renewed)
+            else _purchase_charge_type(ent.terms[-1].offer)
+        )
+        _settle_new_days(ent, posting, first, charge_type, v)
+    elif isinstance(ev, _S.QuantityChanged):
+        if posting.horizon is None or posting.horizon < ev.effective_date:
+            return
+        split_at = None
+        term = ent.term_at(ev.effective_date)
+        if term is not None and term.offer.convention is Convention.EXACT and ent.anchor:
+            split_at = next_anniversary(ent.anchor, ev.effective_date)
+        window = Period(ev.effective_date, posting.horizon)
+        runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
+        _rebill(ent, posting, runs, ChargeType.CYCLE_INSTANCE_PRORATE.value, v, split_at)
+    elif isinstance(ev, (_S.Suspended, _S.Cancelled)):
+        if posting.horizon is None or posting.horizon < ev.effective_date:
+            return
+        term = ent.term_at(ev.effective_date)
+        if term is not None and within_refund_window(term.offer, term.period, ev.effective_date):
+            for line in [line for line in posting.open if line.start >= term.period.start]:
+                posting.reverse(line, ChargeType.CANCEL_FEE.value, v)
+            return
+        window = Period(ev.effective_date, posting.horizon)
+        _settle_unused_days(ent, posting, window, ChargeType.CANCEL_FEE.value, v)
+    elif isinstance(ev, _S.Reactivated):
+        found = ent.service_period(ev.effective_date)
+        if found is None:
+            return
+        posting.horizon = max(posting.horizon or found[0].end, found[0].end)
+        window = Period(ev.effective_date, posting.horizon)
+        _settle_new_days(ent, posting, window, ChargeType.PRORATE_FEES_WHEN_PURCHASE.value, v)
+
+
+def _next_cycle(ent: _Entitlement, posting: _Posting, through: date) -> date | None:
+    """The next monthly cycle date to rate, if one falls on or before ``through``."""
+    if posting.horizon is None or not ent.terms or ent.anchor is None:
+        return None
+    day = posting.horizon + ONE_DAY
+    term = ent.term_at(day)
+    if day > through or term is None or term.offer.billing is not BillingFrequency.MONTHLY:
+        return None
+    if ent.ended is not None and day >= ent.ended:
+        return None
+    return day
+
+
+# --------------------------------------------------------------------------- entry point
+def rate(history: Sequence[Any], billing_date: date) -> Rating:
+    """The lines ``billing_date`` posts for the subscription whose events are ``history``.
+
+    ``history`` is the subscription's events in version order (as recorded, including earlier
+    ``ChargesPosted``). The result depends on nothing else.
+    """
+    purchase = next(ev for ev in history if isinstance(ev, _S.Purchased))
+    posted: list[ChargeLine] = []
+    rated_version = 0
+    for ev in history:
+        if isinstance(ev, _S.ChargesPosted):
+            posted.extend(ev.lines)
+            rated_version = max(rated_version, ev.rated_version)
+    lifecycle = [ev for ev in history if not isinstance(ev, _S.ChargesPosted)]
+
+    # Anchors (purchase date, or the trial's conversion date) for the anniversary rule.
+    anchor: date | None = None
+    due: list[tuple[Any, date]] = []
+    for ev in lifecycle:
+        if (isinstance(ev, _S.Purchased) and ev.trial_end is None) or isinstance(ev, _S.TrialConverted):
+            anchor = ev.effective_date
+        if ev.originator_version > rated_version:
+            due.append((ev, due_date(ev, anchor)))
+    # Everything up to the last event due by the billing date is rated now; an event due
+    # later but recorded before one due now is pulled along, so events are rated in order.
+    last_due = max((i for i, (_, day) in enumerate(due) if day <= billing_date), default=-1)
+    pending = due[: last_due + 1]
+    points: list[_Point] = []
+    running_min: date | None = None
+    for ev, day in reversed(pending):
+        running_min = day if running_min is None else min(running_min, day)
+        points.append(_Point(running_min, ev))
+    points.reverse()
+
+    ent = _Entitlement()
+    for ev in lifecycle:
+        if ev.originator_version <= rated_version:
+            ent.apply(ev)
+    posting = _Posting(purchase.key, billing_date, posted)
+
+    index = 0
+    while True:
+        cycle = _next_cycle(ent, posting, billing_date)
+        event_point = points[index] if index < len(points) else None
+        if event_point is not None and (cycle is None or event_point.day <= cycle):
+            ent.apply(event_point.event)
+            _process(event_point, ent, posting)
+            index += 1
+        elif cycle is not None:
+            _process(_Point(cycle, None), ent, posting)
+        else:
+            break
+    consumed = pending[-1][0].originator_version if pending else rated_version
+    return Rating(posting.finish(), consumed, consumed_events=bool(pending))
+

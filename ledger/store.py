@@ -1,0 +1,67 @@
+"""Where the event store lives: a SQLite file by default, or PostgreSQL.
+
+A location is either a filesystem path (SQLite), ``sqlite:///path``, or a PostgreSQL URL
+``postgresql://user[:password]@host[:port]/dbname[?schema=name&pool_size=n]``. It becomes the
+eventsourcing library's own environment variables (``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``,
+``POSTGRES_*``), so the library's documented variables work too when no location is given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from ledger.errors import InvalidInput
+
+DEFAULT_DB = "ledger.sqlite"
+DB_ENV_VAR = "BILLING_LEDGER_DB"
+
+_POSTGRES_QUERY_KEYS = {
+    "schema": "POSTGRES_SCHEMA",
+    "pool_size": "POSTGRES_POOL_SIZE",
+    "max_overflow": "POSTGRES_MAX_OVERFLOW",
+    "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
+    "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
+}
+
+
+def is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def store_env(location: str | os.PathLike[str]) -> dict[str, str]:
+    """The eventsourcing environment for a store location."""
+    text = os.fspath(location)
+    if is_postgres(text):
+        url = urlparse(text)
+        if not url.hostname or not url.path.strip("/"):
+            raise InvalidInput(f"a PostgreSQL URL needs a host and a database name: {text!r}")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path.lstrip("/")),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+        }
+        for key, values in parse_qs(url.query).items():
+            if key not in _POSTGRES_QUERY_KEYS:
+                raise InvalidInput(
+                    f"unknown PostgreSQL URL option {key!r}; known: {', '.join(_POSTGRES_QUERY_KEYS)}"
+                )
+            env[_POSTGRES_QUERY_KEYS[key]] = values[-1]
+        return env
+    if text.startswith("sqlite://"):
+        # SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute/path.db
+        text = text.removeprefix("sqlite://").removeprefix("/")
+    if not text:
+        raise InvalidInput("the SQLite database path is empty")
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": text}
+
+
+def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
+    """The file behind a SQLite location, or None for PostgreSQL."""
+    env = store_env(location)
+    name = env.get("SQLITE_DBNAME")
+    return Path(name) if name else None

@@ -1,0 +1,479 @@
+"""The subscription aggregate: every purchase, license change, suspension, reactivation,
+cancellation, renewal and trial step is an immutable, past-tense event.
+
+Each public method checks the command against the current state and raises a
+:mod:`ledger.errors` exception naming what was wrong; only then does it call the ``@event``
+method, which does nothing but assign. Replaying the events therefore never re-runs a check.
+
+Every event carries its effective business date (``effective_date``) and the recorded UTC
+time (``timestamp``, given by the application's clock).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger import ids
+from ledger.charges import ChargeLine
+from ledger.dates import ONE_DAY, Period, term_period
+from ledger.errors import (
+    AlreadySuspended,
+    EffectiveDateOutOfOrder,
+    InvalidInput,
+    InvalidQuantity,
+    InvalidTransition,
+    NotATrial,
+    NothingToChange,
+    NotSuspended,
+    OnlineCancellationRefused,
+    SubscriptionEnded,
+    SubscriptionSuspended,
+    TrialCannotBeCancelled,
+)
+from ledger.offers import OfferTerms
+
+#: Self-service (online) cancellation needs fewer than this many licenses.
+ONLINE_CANCELLATION_LIMIT = 25
+DEFAULT_TRIAL_DAYS = 30
+
+
+class Status(StrEnum):
+    TRIAL = "trial"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def has_ended(self) -> bool:
+        return self in (Status.CANCELLED, Status.EXPIRED)
+
+
+class Channel(StrEnum):
+    """How a cancellation was asked for."""
+
+    ONLINE = "online"
+    ASSISTED = "assisted"
+
+
+def _positive_quantity(quantity: object, what: str = "quantity") -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidQuantity(f"{what} must be a whole number of licenses, got {quantity!r}")
+    if quantity < 1:
+        raise InvalidQuantity(f"{what} must be at least 1, got {quantity}")
+    return quantity
+
+
+class Subscription(Aggregate):
+    """A license-based subscription of one billing account to one offer."""
+
+    # ---------------------------------------------------------------- events
+    class Purchased(Aggregate.Created):
+        class_version = 1
+        account: str
+        key: str
+        offer: OfferTerms
+        quantity: int
+        effective_date: date
+        trial_end: date | None
+        auto_renew: bool
+
+    class QuantityChanged(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+        quantity: int
+        previous_quantity: int
+
+    class Suspended(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+
+    class Reactivated(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+
+    class Cancelled(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+        channel: str
+
+    class Renewed(Aggregate.Event):
+        """The term rolled over into a new one, on the new term's first day."""
+
+        class_version = 1
+        effective_date: date
+        term_end: date
+        offer: OfferTerms
+
+    class Expired(Aggregate.Event):
+        """The term ended without a renewal (auto-renew off, or suspended at the term's end)."""
+
+        class_version = 1
+        effective_date: date
+        reason: str
+
+    class PaymentMethodAdded(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+
+    class AutoRenewSet(Aggregate.Event):
+        class_version = 1
+        effective_date: date
+        enabled: bool
+
+    class TrialConverted(Aggregate.Event):
+        """The trial ended with a payment method on file: the paid term starts."""
+
+        class_version = 1
+        effective_date: date
+        term_end: date
+
+    class TrialExpired(Aggregate.Event):
+        """The trial ended with no payment method: nothing is charged."""
+
+        class_version = 1
+        effective_date: date
+
+    class ChargesPosted(Aggregate.Event):
+        """A billing date's lines for this subscription, as rated by ``rules_version``."""
+
+        class_version = 1
+        billing_date: date
+        lines: tuple[ChargeLine, ...]
+        rated_version: int
+        rules_version: int
+
+    # ---------------------------------------------------------------- creation
+    @staticmethod
+    def create_id(account: str, key: str) -> UUID:
+        return ids.subscription_id(account, key)
+
+    @classmethod
+    def purchase(
+        cls,
+        *,
+        account: str,
+        key: str,
+        offer: OfferTerms,
+        quantity: int,
+        effective_date: date,
+        recorded_at: datetime,
+        trial: bool = False,
+        trial_days: int = DEFAULT_TRIAL_DAYS,
+        auto_renew: bool = True,
+    ) -> Subscription:
+        """Buy ``quantity`` licenses of ``offer`` (or start a trial of it)."""
+        _positive_quantity(quantity)
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidInput(f"subscription id must be a non-empty string, got {key!r}")
+        trial_end: date | None = None
+        if trial:
+            if not isinstance(trial_days, int) or isinstance(trial_days, bool) or trial_days < 1:
+                raise InvalidInput(f"trial_days must be a whole number >= 1, got {trial_days!r}")
+            trial_end = effective_date + timedelta(days=trial_days)
+        return cls(
+            account=account,
+            key=key,
+            offer=offer,
+            quantity=quantity,
+            effective_date=effective_date,
+            trial_end=trial_end,
+            auto_renew=bool(auto_renew),
+            timestamp=recorded_at,
+        )
+
+    @event(Purchased)
+    def __init__(
+        self,
+        account: str,
+        key: str,
+        offer: OfferTerms,
+        quantity: int,
+        effective_date: date,
+        trial_end: date | None,
+        auto_renew: bool,
+        timestamp: datetime,
+    ) -> None:
+        self.account = account
+        self.key = key
+        self.offer = offer
+        self.quantity = quantity
+        self.purchase_date = effective_date
+        self.last_effective_date = effective_date
+        self.trial_end = trial_end
+        self.auto_renew = auto_renew
+        self.has_payment_method = False
+        self.ended_on: date | None = None
+        self.last_billing_date: date | None = None
+        if trial_end is None:
+            self.status = Status.ACTIVE
+            self.anchor: date | None = effective_date
+            self.term_index = 0
+            self.term: Period | None = term_period(effective_date, offer.term, 0)
+        else:
+            self.status = Status.TRIAL
+            self.anchor = None
+            self.term_index = -1
+            self.term = None
+
+    # ---------------------------------------------------------------- checks
+    def _check_effective(self, effective_date: date) -> None:
+        if self.status.has_ended:
+            raise SubscriptionEnded(
+                f"subscription {self.key} was {self.status.value} on "
+                f"{self.ended_on.isoformat() if self.ended_on else '?'}; nothing more can be done"
+            )
+        if effective_date < self.last_effective_date:
+            raise EffectiveDateOutOfOrder(
+                f"subscription {self.key}: {effective_date.isoformat()} is before "
+                f"{self.last_effective_date.isoformat()}, the date of its last recorded action"
+            )
+
+    # ---------------------------------------------------------------- commands
+    def change_quantity(self, quantity: int, *, effective_date: date, recorded_at: datetime) -> None:
+        """Set the number of licenses (the new total, not a delta)."""
+        self._check_effective(effective_date)
+        _positive_quantity(quantity)
+        if self.status is Status.SUSPENDED:
+            raise SubscriptionSuspended(
+                f"subscription {self.key} is suspended; reactivate it before changing licenses"
+            )
+        if quantity == self.quantity:
+            raise NothingToChange(f"subscription {self.key} already has {quantity} licenses")
+        self._quantity_changed(
+            effective_date=effective_date,
+            quantity=quantity,
+            previous_quantity=self.quantity,
+            timestamp=recorded_at,
+        )
+
+    @event(QuantityChanged)
+    def _quantity_changed(
+        self, effective_date: date, quantity: int, previous_quantity: int, timestamp: datetime
+    ) -> None:
+        self.quantity = quantity
+        self.last_effective_date = effective_date
+
+    def suspend(self, *, effective_date: date, recorded_at: datetime) -> None:
+        self._check_effective(effective_date)
+        if self.status is Status.SUSPENDED:
+            raise AlreadySuspended(f"subscription {self.key} is already suspended")
+        if self.status is Status.TRIAL:
+            raise InvalidTransition(
+                f"subscription {self.key} is a trial; a trial is not suspended, it expires "
+                "unless a payment method is added"
+            )
+        self._suspended(effective_date=effective_date, timestamp=recorded_at)
+
+    @event(Suspended)
+    def _suspended(self, effective_date: date, timestamp: datetime) -> None:
+        self.status = Status.SUSPENDED
+        self.last_effective_date = effective_date
+
+    def reactivate(self, *, effective_date: date, recorded_at: datetime) -> None:
+        self._check_effective(effective_date)
+        if self.status is not Status.SUSPENDED:
+            raise NotSuspended(
+                f"subscription {self.key} is {self.status.value}, not suspended; "
+                "only a suspended subscription can be reactivated"
+            )
+        self._reactivated(effective_date=effective_date, timestamp=recorded_at)
+
+    @event(Reactivated)
+    def _reactivated(self, effective_date: date, timestamp: datetime) -> None:
+        self.status = Status.ACTIVE
+        self.last_effective_date = effective_date
+
+    def cancel(
+        self, *, effective_date: date, recorded_at: datetime, channel: str | Channel = Channel.ONLINE
+    ) -> None:
+        """Cancel for good. Online (self-service) needs fewer than 25 licenses."""
+        self._check_effective(effective_date)
+        try:
+            how = Channel(channel)
+        except ValueError:
+            raise InvalidInput(
+                f"channel must be 'online' or 'assisted', got {channel!r}"
+            ) from None
+        if self.status is Status.TRIAL:
+            raise TrialCannotBeCancelled(
+                f"subscription {self.key} is a trial: there is nothing to cancel; it expires on "
+                f"{self.trial_end.isoformat() if self.trial_end else '?'} unless a payment "
+                "method is added"
+            )
+        if how is Channel.ONLINE and self.quantity >= ONLINE_CANCELLATION_LIMIT:
+            raise OnlineCancellationRefused(
+                f"subscription {self.key} has {self.quantity} licenses; online cancellation needs "
+                f"fewer than {ONLINE_CANCELLATION_LIMIT}: reduce it below "
+                f"{ONLINE_CANCELLATION_LIMIT} licenses or cancel through the assisted channel"
+            )
+        self._cancelled(effective_date=effective_date, channel=how.value, timestamp=recorded_at)
+
+    @event(Cancelled)
+    def _cancelled(self, effective_date: date, channel: str, timestamp: datetime) -> None:
+        self.status = Status.CANCELLED
+        self.ended_on = effective_date
+        self.last_effective_date = effective_date
+
+    def add_payment_method(self, *, effective_date: date, recorded_at: datetime) -> None:
+        self._check_effective(effective_date)
+        if self.has_payment_method:
+            raise NothingToChange(f"subscription {self.key} already has a payment method")
+        self._payment_method_added(effective_date=effective_date, timestamp=recorded_at)
+
+    @event(PaymentMethodAdded)
+    def _payment_method_added(self, effective_date: date, timestamp: datetime) -> None:
+        self.has_payment_method = True
+        self.last_effective_date = effective_date
+
+    def set_auto_renew(self, enabled: bool, *, effective_date: date, recorded_at: datetime) -> None:
+        self._check_effective(effective_date)
+        if not isinstance(enabled, bool):
+            raise InvalidInput(f"enabled must be true or false, got {enabled!r}")
+        if enabled == self.auto_renew:
+            raise NothingToChange(
+                f"subscription {self.key} already has auto-renew {'on' if enabled else 'off'}"
+            )
+        self._auto_renew_set(effective_date=effective_date, enabled=enabled, timestamp=recorded_at)
+
+    @event(AutoRenewSet)
+    def _auto_renew_set(self, effective_date: date, enabled: bool, timestamp: datetime) -> None:
+        self.auto_renew = enabled
+        self.last_effective_date = effective_date
+
+    # ---------------------------------------------------------------- lifecycle (scheduler)
+    def next_transition(self) -> date | None:
+        """The date the subscription's trial or term next ends, if it can still end."""
+        if self.status is Status.TRIAL:
+            return self.trial_end
+        if self.status.has_ended or self.term is None:
+            return None
+        return self.term.end + ONE_DAY
+
+    def end_trial(self, *, recorded_at: datetime) -> None:
+        """At the trial's end: convert to paid with a payment method, else expire."""
+        if self.status is not Status.TRIAL or self.trial_end is None:
+            raise NotATrial(f"subscription {self.key} is not in a trial")
+        on = self.trial_end
+        if self.has_payment_method:
+            term = term_period(on, self.offer.term, 0)
+            self._trial_converted(effective_date=on, term_end=term.end, timestamp=recorded_at)
+        else:
+            self._trial_expired(effective_date=on, timestamp=recorded_at)
+
+    @event(TrialConverted)
+    def _trial_converted(self, effective_date: date, term_end: date, timestamp: datetime) -> None:
+        self.status = Status.ACTIVE
+        self.anchor = effective_date
+        self.term_index = 0
+        self.term = Period(effective_date, term_end)
+        self.last_effective_date = max(self.last_effective_date, effective_date)
+
+    @event(TrialExpired)
+    def _trial_expired(self, effective_date: date, timestamp: datetime) -> None:
+        self.status = Status.EXPIRED
+        self.ended_on = effective_date
+        self.last_effective_date = max(self.last_effective_date, effective_date)
+
+    def end_term(self, *, renewal_offer: OfferTerms, recorded_at: datetime) -> None:
+        """At the term's end: renew with auto-renew on (and not suspended), else expire."""
+        if self.term is None or self.anchor is None or self.status.has_ended:
+            raise InvalidTransition(f"subscription {self.key} has no running term to end")
+        on = self.term.end + ONE_DAY
+        if self.status is Status.ACTIVE and self.auto_renew:
+            term = term_period(self.anchor, renewal_offer.term, self.term_index + 1)
+            self._renewed(
+                effective_date=on, term_end=term.end, offer=renewal_offer, timestamp=recorded_at
+            )
+        else:
+            reason = "suspended at the end of its term" if self.status is Status.SUSPENDED else (
+                "auto-renew is off"
+            )
+            self._expired(effective_date=on, reason=reason, timestamp=recorded_at)
+
+    @event(Renewed)
+    def _renewed(
+        self, effective_date: date, term_end: date, offer: OfferTerms, timestamp: datetime
+    ) -> None:
+        self.offer = offer
+        self.term_index += 1
+        self.term = Period(effective_date, term_end)
+        self.last_effective_date = max(self.last_effective_date, effective_date)
+
+    @event(Expired)
+    def _expired(self, effective_date: date, reason: str, timestamp: datetime) -> None:
+        self.status = Status.EXPIRED
+        self.ended_on = effective_date
+        self.last_effective_date = max(self.last_effective_date, effective_date)
+
+    # ---------------------------------------------------------------- billing
+    def post_charges(
+        self,
+        *,
+        billing_date: date,
+        lines: tuple[ChargeLine, ...],
+        rated_version: int,
+        rules_version: int,
+        recorded_at: datetime,
+    ) -> None:
+        """Record the lines a billing date posts for this subscription."""
+        if self.last_billing_date is not None and billing_date <= self.last_billing_date:
+            raise InvalidTransition(
+                f"subscription {self.key} was already billed on {self.last_billing_date.isoformat()}"
+            )
+        self._charges_posted(
+            billing_date=billing_date,
+            lines=lines,
+            rated_version=rated_version,
+            rules_version=rules_version,
+            timestamp=recorded_at,
+        )
+
+    @event(ChargesPosted)
+    def _charges_posted(
+        self,
+        billing_date: date,
+        lines: tuple[ChargeLine, ...],
+        rated_version: int,
+        rules_version: int,
+        timestamp: datetime,
+    ) -> None:
+        self.last_billing_date = billing_date
+
+    def describe(self) -> dict[str, Any]:
+        """The current state, for people (CLI, history views)."""
+        return {
+            "account": self.account,
+            "subscription": self.key,
+            "offer": self.offer.offer_id,
+            "status": self.status.value,
+            "quantity": self.quantity,
+            "term_start": self.term.start.isoformat() if self.term else None,
+            "term_end": self.term.end.isoformat() if self.term else None,
+            "auto_renew": self.auto_renew,
+            "trial_end": self.trial_end.isoformat() if self.trial_end else None,
+            "payment_method": self.has_payment_method,
+            "ended_on": self.ended_on.isoformat() if self.ended_on else None,
+            "version": self.version,
+        }
+
+
+#: The events that change what a subscription is entitled to (everything but postings).
+LIFECYCLE_EVENTS: tuple[type[Aggregate.Event], ...] = (
+    Subscription.Purchased,
+    Subscription.QuantityChanged,
+    Subscription.Suspended,
+    Subscription.Reactivated,
+    Subscription.Cancelled,
+    Subscription.Renewed,
+    Subscription.Expired,
+    Subscription.PaymentMethodAdded,
+    Subscription.AutoRenewSet,
+    Subscription.TrialConverted,
+    Subscription.TrialExpired,
+)

@@ -1,0 +1,94 @@
+"""Helpers shared by the tests: an in-memory subscription driver for the pure domain, and a
+ledger on a SQLite file with a test clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ledger import rating
+from ledger.application import BillingLedger
+from ledger.charges import ChargeLine
+from ledger.clock import TestClock
+from ledger.dates import billing_dates
+from ledger.offers import OfferTerms
+from ledger.store import store_env
+from ledger.subscription import Subscription
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def at(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def offer(price: str = "48.00", convention: str = "daily-rate", billing: str = "annual",
+          term: str = "P1Y", **extra: Any) -> OfferTerms:
+    return OfferTerms.create("o1", price=price, currency="USD", term=term, billing=billing,
+                             convention=convention, **extra)
+
+
+class Driver:
+    """A subscription in memory: commands append events, ``bill`` posts like a billing run.
+
+    Only the domain and the pure rating rules are involved: no store, no application.
+    """
+
+    def __init__(self, terms: OfferTerms, start: date, quantity: int = 1, **kwargs: Any) -> None:
+        self.sub = Subscription.purchase(account="acme", key="S1", offer=terms, quantity=quantity,
+                                         effective_date=start, recorded_at=at(start), **kwargs)
+        self.history: list[Any] = list(self.sub.collect_events())
+        self.posted: dict[date, tuple[ChargeLine, ...]] = {}
+
+    def do(self, command: str, day: date, *args: Any, **kwargs: Any) -> None:
+        self.catch_up(day)
+        getattr(self.sub, command)(*args, effective_date=day, recorded_at=at(day), **kwargs)
+        self.history.extend(self.sub.collect_events())
+
+    def catch_up(self, day: date) -> None:
+        while (when := self.sub.next_transition()) is not None and when <= day:
+            if self.sub.term is None:
+                self.sub.end_trial(recorded_at=at(when))
+            else:
+                self.sub.end_term(renewal_offer=self.sub.offer, recorded_at=at(when))
+            self.history.extend(self.sub.collect_events())
+
+    def bill(self, billing_date: date) -> tuple[ChargeLine, ...]:
+        self.catch_up(billing_date)
+        result = rating.rate(self.history, billing_date)
+        if result.has_anything_to_post:
+            self.sub.post_charges(billing_date=billing_date, lines=result.lines,
+                                  rated_version=result.rated_version,
+                                  rules_version=rating.RULES_VERSION, recorded_at=at(billing_date))
+            self.history.extend(self.sub.collect_events())
+        if result.lines:
+            self.posted[billing_date] = result.lines
+        return result.lines
+
+    def bill_through(self, after: date, through: date, billing_day: int) -> None:
+        for day in billing_dates(after, through, billing_day):
+            self.bill(day)
+
+    @property
+    def all_lines(self) -> list[ChargeLine]:
+        return [line for day in sorted(self.posted) for line in self.posted[day]]
+
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.all_lines), Decimal(0))
+
+
+def row(line: ChargeLine) -> tuple[str, str, str, str, int, str]:
+    """A line as the seed article's tables show it."""
+    return (line.start.isoformat(), line.end.isoformat(), line.charge_type,
+            f"{line.unit_price}", line.quantity, f"{line.amount}")
+
+
+def rows(lines: Iterable[ChargeLine]) -> list[tuple[str, str, str, str, int, str]]:
+    return [row(line) for line in lines]
+
+
+def sqlite_ledger(path: Path, start: date) -> BillingLedger:
+    return BillingLedger(store_env(path), clock=TestClock(start))
