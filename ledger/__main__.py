@@ -1,5 +1,5 @@
 """``python -m ledger``: the ``billing-ledger`` command line."""
 
-from ledger.cli import main
+from ledger.cli import entry
 
-main(prog_name="billing-ledger")
+entry()

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
+from ledger.aggregate import LedgerAggregate
 from ledger.dates import ONE_DAY, next_billing_date
 from ledger.errors import InvalidAccount, InvalidInput, InvalidTransition
 from ledger.money import is_currency_code, round_money
@@ -21,8 +22,10 @@ def _check_billing_day(billing_day: object) -> int:
     return billing_day
 
 
-class BillingAccount(Aggregate):
+class BillingAccount(LedgerAggregate):
     """A customer's billing account."""
+
+    _containers = ("subscriptions",)
 
     class Opened(Aggregate.Created):
         class_version = 1
@@ -48,6 +51,7 @@ class BillingAccount(Aggregate):
         document: str
         digest: str
         cut_position: int
+        subscription_versions: dict[str, int]
         amount_due: Decimal
 
     class BillingDateClosed(Aggregate.Event):
@@ -111,7 +115,6 @@ class BillingAccount(Aggregate):
         self.last_billing_date: date | None = None
         self.balance = Decimal(0)
         self.payments_since_invoice = Decimal(0)
-        self.invoices: dict[date, str] = {}
 
     # ------------------------------------------------------------------ subscriptions
     def add_subscription(
@@ -157,6 +160,7 @@ class BillingAccount(Aggregate):
         document: str,
         digest: str,
         cut_position: int,
+        subscription_versions: dict[str, int],
         amount_due: Decimal,
         recorded_at: datetime,
     ) -> None:
@@ -167,6 +171,7 @@ class BillingAccount(Aggregate):
             document=document,
             digest=digest,
             cut_position=cut_position,
+            subscription_versions=subscription_versions,
             amount_due=amount_due,
             timestamp=recorded_at,
         )
@@ -179,13 +184,13 @@ class BillingAccount(Aggregate):
         document: str,
         digest: str,
         cut_position: int,
+        subscription_versions: dict[str, int],
         amount_due: Decimal,
         timestamp: datetime,
     ) -> None:
         self.last_billing_date = billing_date
         self.balance = amount_due
         self.payments_since_invoice = Decimal(0)
-        self.invoices[billing_date] = invoice_number
 
     def close_billing_date(
         self, *, billing_date: date, cut_position: int, recorded_at: datetime

@@ -13,18 +13,18 @@ rules (:mod:`ledger.rating`) decide what to post and the invoice is issued.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
 
-from ledger import ids, invoicing, rating
+from ledger import billing, ids, invoicing, rating
 from ledger.account import BillingAccount
 from ledger.catalog import AccountRegistry, Offer
 from ledger.charges import ChargeLine
@@ -54,6 +54,9 @@ class BillingLedger(Application[UUID]):
     """The write side of the ledger, on the eventsourcing library's event store."""
 
     name = "BillingLedger"
+    # Keep recently used aggregates in memory; each get still fetches any newer events from
+    # the store ("fast-forward"), so other writers' changes are never missed.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -364,39 +367,34 @@ class BillingLedger(Application[UUID]):
         histories = {key: self.history(account, key) for key in acc.subscriptions}
         position = self.recorder.max_notification_id() or 0
         now = self.clock.now()
+        result = billing.derive_cut(
+            account=acc.key, account_name=acc.name, currency=acc.currency, balance=acc.balance,
+            payments=acc.payments_since_invoice, histories=histories, billing_date=billing_date,
+        )
         to_save: list[Aggregate] = [acc]
-        groups: list[tuple[invoicing.SubscriptionInfo, Sequence[ChargeLine]]] = []
-        for history in histories.values():
-            result = rating.rate(history, billing_date)
-            sub = _replay(history)
-            if result.has_anything_to_post:
+        for key, rated in result.ratings.items():
+            if rated.has_anything_to_post:
+                sub = result.subscriptions[key]
                 sub.post_charges(
-                    billing_date=billing_date, lines=result.lines,
-                    rated_version=result.rated_version, rules_version=rating.RULES_VERSION,
+                    billing_date=billing_date, lines=rated.lines,
+                    rated_version=rated.rated_version, rules_version=rating.RULES_VERSION,
                     recorded_at=now,
                 )
                 to_save.append(sub)
-            groups.append((subscription_info(sub), result.lines))
-        if any(lines for _, lines in groups):
-            assert acc.currency is not None
-            document = invoicing.build_invoice(
-                account=acc.key, account_name=acc.name, billing_date=billing_date,
-                currency=acc.currency, subscriptions=groups,
-                balance_brought_forward=acc.balance, payments=acc.payments_since_invoice,
-                rules_version=rating.RULES_VERSION,
-            )
-            number = document["invoice_number"]
-            acc.issue_invoice(
-                billing_date=billing_date, invoice_number=number,
-                document=invoicing.canonical_bytes(document).decode(),
-                digest=invoicing.digest(document), cut_position=position,
-                amount_due=Decimal(document["amount_due"]), recorded_at=now,
-            )
+        if result.document is None:
+            acc.close_billing_date(billing_date=billing_date, cut_position=position, recorded_at=now)
             self.save(*to_save)
-            return str(number)
-        acc.close_billing_date(billing_date=billing_date, cut_position=position, recorded_at=now)
+            return None
+        number = str(result.document["invoice_number"])
+        acc.issue_invoice(
+            billing_date=billing_date, invoice_number=number,
+            document=invoicing.canonical_bytes(result.document).decode(),
+            digest=invoicing.digest(result.document), cut_position=position,
+            subscription_versions={key: len(history) for key, history in histories.items()},
+            amount_due=Decimal(result.document["amount_due"]), recorded_at=now,
+        )
         self.save(*to_save)
-        return None
+        return number
 
     def preview(self, account: str, billing_date: date | None = None) -> list[ChargeLine]:
         """The lines the next billing date (or ``billing_date``) would post, issuing nothing."""
@@ -421,19 +419,3 @@ class BillingLedger(Application[UUID]):
         return None
 
 
-def _replay(history: Sequence[Any]) -> Subscription:
-    aggregate: Any = None
-    for ev in history:
-        aggregate = ev.mutate(aggregate)
-    assert isinstance(aggregate, Subscription)
-    return aggregate
-
-
-def subscription_info(sub: Subscription) -> invoicing.SubscriptionInfo:
-    return invoicing.SubscriptionInfo(
-        key=sub.key,
-        offer_id=sub.offer.offer_id,
-        offer_name=sub.offer.name,
-        billing_cycle=sub.offer.billing_cycle_type,
-        order_id=str(sub.id),
-    )

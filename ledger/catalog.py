@@ -8,11 +8,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
+from ledger.aggregate import LedgerAggregate
 from ledger.errors import NothingToChange
 from ledger.offers import OfferTerms
 
 
-class Offer(Aggregate):
+class Offer(LedgerAggregate):
     """An offer in the catalog. Revising it changes what new purchases and renewals pay;
     subscriptions already running keep the terms they bought."""
 
@@ -44,8 +45,10 @@ class Offer(Aggregate):
         self.terms = terms
 
 
-class AccountRegistry(Aggregate):
+class AccountRegistry(LedgerAggregate):
     """Every billing account's key, in the order they were opened (the scheduler's list)."""
+
+    _containers = ("accounts",)
 
     class Started(Aggregate.Created):
         class_version = 1

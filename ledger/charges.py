@@ -74,3 +74,6 @@ class ChargeLine:
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def __deepcopy__(self, memo: dict[int, object]) -> ChargeLine:
+        return self  # immutable: aggregates cached by the repository share it safely

@@ -1,27 +1,38 @@
-"""``billing-ledger``: the command line.
+"""``billing-ledger``: the command line, on a persistent ledger (``--db``, the
+``BILLING_LEDGER_DB`` environment variable, or ``./ledger.sqlite``).
 
-Errors the ledger raises on purpose print one line and exit non-zero, never a traceback:
-exit 2 for invalid input (an invalid scenario, a bad date, an unknown account), exit 1 when
-a check fails (a scenario's ``expect``, a ``verify``).
+Every command goes through :class:`ledger.api.Ledger`. Errors the ledger raises on purpose
+(and bad arguments) print one line and exit non-zero without a traceback: 2 for invalid
+input (a bad date, an unknown account or invoice, a missing database, an invalid scenario),
+1 when a check fails (a scenario's ``expect``, ``verify``), 3 when the database itself fails.
+Commands other than ``init``, ``simulate`` and ``demo`` never create a database.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn
 
 import click
+from eventsourcing.persistence import PersistenceError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ledger import scenario as scenarios
-from ledger.errors import LedgerError
+from ledger.api import Ledger, default_location
+from ledger.charges import ChargeLine
+from ledger.clock import Clock, SystemClock, TestClock
+from ledger.errors import LedgerError, UnknownInvoice
+from ledger.money import format_money
+from ledger.offers import OfferTerms
 from ledger.simulation import Simulation, simulate, write_files
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -44,24 +55,116 @@ class CheckFailed(Failure):
     exit_code = 1
 
 
-def seed_scenarios() -> list[Path]:
-    """The six scenarios of Partner Center's annual-billing article, shipped with the package."""
-    folder = resources.files("ledger") / "scenarios" / "seed"
-    return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".yaml"))
+class StoreFailed(Failure):
+    """The database itself failed: exit status 3."""
+
+    exit_code = 3
 
 
+# ---------------------------------------------------------------------------- arguments
+class DateType(click.ParamType[date]):
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date in ISO 8601 (YYYY-MM-DD)", param, ctx)
+
+
+class InstantType(click.ParamType[datetime]):
+    name = "INSTANT"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date-time (2018-03-15T12:00:00Z)", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class DecimalType(click.ParamType[Decimal]):
+    name = "DECIMAL"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a decimal number", param, ctx)
+
+
+DATE, INSTANT, DECIMAL = DateType(), InstantType(), DecimalType()
+
+
+class Context:
+    def __init__(self, db: str | None, today: date | None, partner_id: str) -> None:
+        self.db = db or default_location()
+        self.today = today
+        self.partner_id = partner_id
+
+    def clock(self) -> Clock:
+        return TestClock(self.today) if self.today is not None else SystemClock()
+
+    @contextmanager
+    def ledger(self, *, create: bool = False) -> Iterator[Ledger]:
+        try:
+            ledger = Ledger(self.db, clock=self.clock(), create=create, partner_id=self.partner_id)
+        except LedgerError as error:
+            raise Failure(str(error)) from None
+        try:
+            yield ledger
+        finally:
+            ledger.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn the ledger's own errors into one-line failures."""
+    try:
+        yield
+    except LedgerError as error:
+        raise Failure(str(error)) from None
+    except PersistenceError as error:
+        raise StoreFailed(f"database error: {error}") from None
+
+
+def fail(message: str) -> NoReturn:
+    raise Failure(message)
+
+
+# ---------------------------------------------------------------------------- rendering
 def billing_table(title: str, document: dict[str, Any]) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("Subscription", "Start", "End", "Charge type"):
+    for column in ("#", "Subscription", "Start", "End", "Charge type"):
         table.add_column(column)
     for column in ("Unit price", "Qty", "Amount"):
         table.add_column(column, justify="right")
     for group in document["subscriptions"]:
         for line in group["lines"]:
-            table.add_row(line["subscription"], line["start"], line["end"], line["charge_type"],
-                          line["unit_price"], str(line["quantity"]), line["amount"])
+            table.add_row(str(line["number"]), line["subscription"], line["start"], line["end"],
+                          line["charge_type"], line["unit_price"], str(line["quantity"]),
+                          line["amount"])
     table.add_section()
-    table.add_row("", "", "", "Total", "", "", document["total"])
+    table.add_row("", "", "", "", "Total", "", "", document["total"])
+    return table
+
+
+def lines_table(title: str, lines: Sequence[ChargeLine]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("Subscription", "Start", "End", "Charge type"):
+        table.add_column(column)
+    for column in ("Unit price", "Qty", "Amount"):
+        table.add_column(column, justify="right")
+    table.add_column("Arithmetic")
+    for line in lines:
+        table.add_row(line.subscription, line.start.isoformat(), line.end.isoformat(),
+                      line.charge_type, format_money(line.unit_price, line.currency),
+                      str(line.quantity), format_money(line.amount, line.currency), line.basis)
     return table
 
 
@@ -71,6 +174,38 @@ def show_simulation(result: Simulation) -> None:
         console.print(billing_table(title, document))
 
 
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=errors, transient=not errors.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def seed_scenarios() -> list[Path]:
+    """The six scenarios of Partner Center's annual-billing article, shipped with the package."""
+    folder = resources.files("ledger") / "scenarios" / "seed"
+    return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".yaml"))
+
+
+# ---------------------------------------------------------------------------- the group
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="billing-ledger")
+@click.option("--db", envvar="BILLING_LEDGER_DB", metavar="PATH|URL",
+              help="Ledger database: a SQLite file or postgresql:// URL [default: ./ledger.sqlite].")
+@click.option("--today", type=DATE, help="Pin the clock to this business date (a test clock).")
+@click.option("--partner-id", default="", help="PartnerId written in reconciliation files.")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, today: date | None, partner_id: str) -> None:
+    """An event-sourced billing ledger for license-based subscriptions."""
+    ctx.obj = Context(db, today, partner_id)
+
+
+# ---------------------------------------------------------------------------- scenarios
 def _load(path: str) -> scenarios.Scenario:
     try:
         scenario = scenarios.load(path)
@@ -80,33 +215,27 @@ def _load(path: str) -> scenarios.Scenario:
     return scenario
 
 
-def _run(scenario: scenarios.Scenario, db: str | None) -> Simulation:
-    try:
-        return simulate(scenario, db)
-    except LedgerError as error:
-        raise Failure(str(error)) from None
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="billing-ledger")
-def main() -> None:
-    """An event-sourced billing ledger for license-based subscriptions."""
+def _simulate(scenario: scenarios.Scenario, db: str | None, partner_id: str = "") -> Simulation:
+    with reported():
+        return simulate(scenario, db, partner_id)
 
 
 @main.command("simulate")
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder for reconciliation-YYYY-MM-DD.csv files.")
-@click.option("--db", type=click.Path(dir_okay=False),
+@click.option("--db", "scenario_db", type=click.Path(dir_okay=False),
               help="SQLite file to keep the ledger in (default: a temporary file).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no tables.")
-def simulate_command(scenario_file: str, out: str, db: str | None, quiet: bool) -> None:
+@pass_context
+def simulate_command(ctx: Context, scenario_file: str, out: str, scenario_db: str | None,
+                     quiet: bool) -> None:
     """Play a scenario file and write each billing date's reconciliation file.
 
     Exit 0 when it ran (and matched its expect section), 1 when lines differ from expect,
     2 when the scenario is invalid (nothing is written then).
     """
-    result = _run(_load(scenario_file), db)
+    result = _simulate(_load(scenario_file), scenario_db, ctx.partner_id)
     for path in write_files(result, out):
         if not quiet:
             console.print(f"wrote {path}")
@@ -120,23 +249,22 @@ def simulate_command(scenario_file: str, out: str, db: str | None, quiet: bool) 
 
 
 @main.command("demo")
-@click.option("--db", default="demo.sqlite", show_default=True, type=click.Path(dir_okay=False),
-              help="SQLite file for the demo ledger (replaced on every run).")
+@click.option("--db", "demo_db", default="demo.sqlite", show_default=True,
+              type=click.Path(dir_okay=False), help="SQLite file for the demo (replaced each run).")
 @click.option("--out", default="demo-output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the reconciliation files, one sub-folder per scenario.")
-def demo_command(db: str, out: str) -> None:
+def demo_command(demo_db: str, out: str) -> None:
     """Run the six scenarios of Partner Center's annual-billing article on one SQLite file,
     write their reconciliation files, and print each billing date."""
-    database = Path(db)
+    database = Path(demo_db)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     failures: list[str] = []
     for path in seed_scenarios():
-        scenario = _load(str(path))
-        result = _run(scenario, str(database))
+        result = _simulate(_load(str(path)), str(database))
         folder = Path(out) / path.stem
         written = write_files(result, folder)
-        console.rule(f"{path.stem}")
+        console.rule(path.stem)
         show_simulation(result)
         console.print(f"{len(written)} reconciliation file(s) in {folder}; "
                       f"{'matches the article' if result.matches else 'DIFFERS from the article'}")
@@ -147,16 +275,403 @@ def demo_command(db: str, out: str) -> None:
         raise CheckFailed(f"scenarios differ from the article: {', '.join(failures)}")
 
 
+# ---------------------------------------------------------------------------- recording
+@main.command("init")
+@pass_context
+def init_command(ctx: Context) -> None:
+    """Create an empty ledger (tables for events and views)."""
+    with ctx.ledger(create=True), reported():
+        pass
+    console.print(f"ledger ready at {ctx.db}")
+
+
+@main.command("define-offer")
+@click.argument("offer_id")
+@click.option("--price", required=True, type=DECIMAL, help="Per license per term.")
+@click.option("--currency", required=True)
+@click.option("--term", required=True, type=click.Choice(["P1Y", "P1M"]))
+@click.option("--billing", required=True, type=click.Choice(["annual", "monthly"]))
+@click.option("--convention", required=True, type=click.Choice(["daily-rate", "exact"]))
+@click.option("--name")
+@click.option("--daily-rate-places", type=int)
+@click.option("--refund-window-days", type=int)
+@click.option("--rounding", type=click.Choice(["half-up", "half-even"]), default="half-up")
+@pass_context
+def define_offer_command(ctx: Context, offer_id: str, price: Decimal, currency: str, term: str,
+                         billing: str, convention: str, name: str | None,
+                         daily_rate_places: int | None, refund_window_days: int | None,
+                         rounding: str) -> None:
+    """Add an offer to the catalog, or revise its terms for new purchases and renewals."""
+    with ctx.ledger() as ledger, reported():
+        ledger.define_offer(OfferTerms.create(
+            offer_id, price=price, currency=currency, term=term, billing=billing,
+            convention=convention, name=name, daily_rate_places=daily_rate_places,
+            refund_window_days=refund_window_days, rounding=rounding))
+    console.print(f"offer {offer_id} defined")
+
+
+@main.command("open-account")
+@click.argument("account")
+@click.option("--billing-day", required=True, type=int, help="Day of the month invoices are cut (1-31).")
+@click.option("--name")
+@click.option("--currency")
+@click.option("--date", "day", type=DATE, help="Effective date [default: today].")
+@pass_context
+def open_account_command(ctx: Context, account: str, billing_day: int, name: str | None,
+                         currency: str | None, day: date | None) -> None:
+    """Open a billing account."""
+    with ctx.ledger() as ledger, reported():
+        ledger.open_account(account, billing_day=billing_day, name=name, currency=currency,
+                            effective_date=day)
+    console.print(f"account {account} opened")
+
+
+def subscription_command(name: str, help_text: str) -> Callable[[Callable[..., None]], Any]:
+    """A command on one subscription: ACCOUNT SUBSCRIPTION [...] [--date DATE]."""
+
+    def register(function: Callable[..., None]) -> Any:
+        function = click.option("--date", "day", type=DATE,
+                                help="Effective date [default: today].")(function)
+        function = click.argument("subscription")(function)
+        function = click.argument("account")(function)
+        return main.command(name, help=help_text)(pass_context(function))
+
+    return register
+
+
+@subscription_command("purchase", "Buy licenses of an offer as a new subscription.")
+@click.option("--offer", required=True)
+@click.option("--quantity", required=True, type=int)
+@click.option("--trial", is_flag=True, help="Start as a trial.")
+@click.option("--trial-days", type=int, default=30, show_default=True)
+@click.option("--auto-renew/--no-auto-renew", default=True, show_default=True)
+def purchase_command(ctx: Context, account: str, subscription: str, day: date | None, offer: str,
+                     quantity: int, trial: bool, trial_days: int, auto_renew: bool) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.purchase(account, subscription, offer, quantity, effective_date=day, trial=trial,
+                        trial_days=trial_days, auto_renew=auto_renew)
+    console.print(f"{account}/{subscription}: purchased {quantity} x {offer}")
+
+
+@subscription_command("change-quantity", "Set a subscription's number of licenses (the new total).")
+@click.argument("quantity", type=int)
+def change_quantity_command(ctx: Context, account: str, subscription: str, day: date | None,
+                            quantity: int) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.change_quantity(account, subscription, quantity, effective_date=day)
+    console.print(f"{account}/{subscription}: {quantity} licenses")
+
+
+@subscription_command("suspend", "Suspend a subscription.")
+def suspend_command(ctx: Context, account: str, subscription: str, day: date | None) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.suspend(account, subscription, effective_date=day)
+    console.print(f"{account}/{subscription}: suspended")
+
+
+@subscription_command("reactivate", "Reactivate a suspended subscription.")
+def reactivate_command(ctx: Context, account: str, subscription: str, day: date | None) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.reactivate(account, subscription, effective_date=day)
+    console.print(f"{account}/{subscription}: reactivated")
+
+
+@subscription_command("cancel", "Cancel a subscription (online needs fewer than 25 licenses).")
+@click.option("--channel", type=click.Choice(["online", "assisted"]), default="online",
+              show_default=True)
+def cancel_command(ctx: Context, account: str, subscription: str, day: date | None,
+                   channel: str) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.cancel(account, subscription, channel=channel, effective_date=day)
+    console.print(f"{account}/{subscription}: cancelled ({channel})")
+
+
+@subscription_command("add-payment-method", "Add a payment method (a trial then converts at its end).")
+def add_payment_method_command(ctx: Context, account: str, subscription: str,
+                               day: date | None) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.add_payment_method(account, subscription, effective_date=day)
+    console.print(f"{account}/{subscription}: payment method added")
+
+
+@subscription_command("set-auto-renew", "Turn auto-renew on or off.")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+def set_auto_renew_command(ctx: Context, account: str, subscription: str, day: date | None,
+                           setting: str) -> None:
+    with ctx.ledger() as ledger, reported():
+        ledger.set_auto_renew(account, subscription, setting == "on", effective_date=day)
+    console.print(f"{account}/{subscription}: auto-renew {setting}")
+
+
+@main.command("record-payment")
+@click.argument("account")
+@click.argument("amount", type=DECIMAL)
+@click.option("--date", "day", type=DATE)
+@click.option("--reference", default="")
+@pass_context
+def record_payment_command(ctx: Context, account: str, amount: Decimal, day: date | None,
+                           reference: str) -> None:
+    """Record a payment received from an account."""
+    with ctx.ledger() as ledger, reported():
+        ledger.record_payment(account, amount, effective_date=day, reference=reference)
+    console.print(f"{account}: payment of {amount} recorded")
+
+
+# ---------------------------------------------------------------------------- billing
+@main.command("bill")
+@click.option("--until", "until", required=True, type=DATE,
+              help="Cut every billing date up to and including this one.")
+@pass_context
+def bill_command(ctx: Context, until: date) -> None:
+    """Advance through UNTIL: trial ends, renewals and billing dates, in date order."""
+    with ctx.ledger() as ledger, reported():
+        clock = ledger.clock
+        if isinstance(clock, TestClock) and until > clock.today():
+            clock.set(until)  # a pinned clock moves forward with the run
+        issued = ledger.bill(until)
+        rows = {row["invoice_number"]: row for row in ledger.invoices()}
+    table = Table(title=f"Invoices issued through {until.isoformat()}", title_justify="left")
+    for column in ("Invoice", "Account", "Billing date"):
+        table.add_column(column)
+    table.add_column("Amount due", justify="right")
+    for number in issued:
+        row = rows[number]
+        table.add_row(number, row["account"], row["billing_date"], row["amount_due"])
+    console.print(table if issued else f"nothing new to invoice through {until.isoformat()}")
+
+
+def _invoice_account(ledger: Ledger, account: str | None, day: date) -> str:
+    if account is not None:
+        return account
+    owners: list[str] = [row["account"] for row in ledger.invoices()
+                         if row["billing_date"] == day.isoformat()]
+    if len(owners) == 1:
+        return owners[0]
+    if not owners:
+        raise UnknownInvoice(f"no invoice is dated {day.isoformat()}")
+    fail(f"several accounts have invoices dated {day.isoformat()} ({', '.join(owners)}); "
+         "name one with --account")
+
+
+@main.command("recon")
+@click.option("--date", "day", required=True, type=DATE, help="The billing date.")
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--account", help="Only this account [default: every account billed that date].")
+@pass_context
+def recon_command(ctx: Context, day: date, out: str, account: str | None) -> None:
+    """Write a billing date's reconciliation file(s)."""
+    with ctx.ledger() as ledger, reported():
+        if account is not None:
+            paths = [ledger.write_reconciliation(account, day, out)]
+        else:
+            owners = [row["account"] for row in ledger.invoices()
+                      if row["billing_date"] == day.isoformat()]
+            if not owners:
+                raise UnknownInvoice(f"no invoice is dated {day.isoformat()}")
+            folder = Path(out)
+            paths = [ledger.write_reconciliation(owner, day, folder / owner if len(owners) > 1 else folder)
+                     for owner in owners]
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@main.command("invoice")
+@click.option("--date", "day", required=True, type=DATE, help="The billing date.")
+@click.option("--account", help="The account [default: the one billed that date].")
+@click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "html"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead.")
+@pass_context
+def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, out: str | None) -> None:
+    """Show an issued invoice."""
+    with ctx.ledger() as ledger, reported():
+        key = _invoice_account(ledger, account, day)
+        document = ledger.invoice(key, day)
+        renderers = {"text": ledger.invoice_text, "json": ledger.invoice_json,
+                     "html": ledger.invoice_html}
+        if fmt == "table" and out is not None:
+            fmt = "text"  # a file gets the plain-text invoice
+        text = renderers[fmt](key, day) if fmt in renderers else None
+    if out is not None and text is not None:
+        Path(out).write_text(text, "utf-8")
+        console.print(f"wrote {out}")
+    elif text is not None:
+        sys.stdout.write(text)
+    else:
+        console.print(billing_table(f"{document['invoice_number']} - {document['account_name']} - "
+                                    f"{document['billing_date']}", document))
+        console.print(f"balance brought forward {document['balance_brought_forward']}, payments "
+                      f"{document['payments_received']}, amount due {document['amount_due']} "
+                      f"{document['currency']}")
+
+
+@main.command("invoices")
+@click.option("--account")
+@pass_context
+def invoices_command(ctx: Context, account: str | None) -> None:
+    """List issued invoices."""
+    with ctx.ledger() as ledger, reported():
+        rows = ledger.invoices(account)
+    table = Table(title="Issued invoices", title_justify="left")
+    for column in ("Invoice", "Account", "Billing date", "Digest (SHA-256)"):
+        table.add_column(column)
+    table.add_column("Amount due", justify="right")
+    for row in rows:
+        table.add_row(row["invoice_number"], row["account"], row["billing_date"], row["digest"][:16],
+                      row["amount_due"])
+    console.print(table)
+
+
+@main.command("preview")
+@click.option("--account", required=True)
+@click.option("--date", "day", type=DATE, help="The billing date [default: the next one].")
+@pass_context
+def preview_command(ctx: Context, account: str, day: date | None) -> None:
+    """The lines the next billing date would hold, issuing nothing."""
+    with ctx.ledger() as ledger, reported():
+        lines = ledger.preview(account, day)
+        when = day or ledger.app.account(account).next_billing_date()
+    console.print(lines_table(f"{account} - preview of {when.isoformat()} (nothing issued)", lines)
+                  if lines else f"{account}: nothing to post on {when.isoformat()}")
+
+
+# ---------------------------------------------------------------------------- audit
+@main.command("rebuild")
+@pass_context
+def rebuild_command(ctx: Context) -> None:
+    """Empty every view and rebuild it from the log."""
+    with ctx.ledger() as ledger, reported(), progress_bar("rebuilding views") as update:
+        count = ledger.rebuild(update)
+    console.print(f"rebuilt the views from {count} events")
+
+
+@main.command("project")
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--verbose", is_flag=True, help="Print the tracked position after every batch.")
+@pass_context
+def project_command(ctx: Context, batch_size: int, verbose: bool) -> None:
+    """Bring the views up to date with the log (every read does this first); a worker."""
+    with ctx.ledger() as ledger, reported(), progress_bar("projecting") as update:
+        ledger.projector.batch_size = batch_size
+
+        def report(done: int, total: int) -> None:
+            update(done, total)
+            if verbose:
+                print(f"at {done}", flush=True)
+
+        count = ledger.catch_up(report)
+    console.print(f"projected {count} events")
+
+
+@main.command("verify")
+@click.option("--account")
+@pass_context
+def verify_command(ctx: Context, account: str | None) -> None:
+    """Re-derive every issued invoice from the log and check it and its view rows."""
+    with ctx.ledger() as ledger, reported():
+        checks = ledger.verify(account)
+    table = Table(title="Verification of issued invoices", title_justify="left")
+    for column in ("Invoice", "Account", "Billing date", "Result"):
+        table.add_column(column)
+    for check in checks:
+        result = ("matches" + ("" if check.rerated else " (recorded digest; not re-rated)")
+                  if check.ok else "DIFFERS: " + "; ".join(check.problems))
+        table.add_row(check.invoice_number, check.account, check.billing_date.isoformat(), result)
+    console.print(table)
+    bad = [check.invoice_number for check in checks if not check.ok]
+    if bad:
+        raise CheckFailed(f"{len(bad)} of {len(checks)} invoices do not match: {', '.join(bad)}")
+    console.print(f"all {len(checks)} invoices match")
+
+
+@main.command("explain")
+@click.argument("invoice_number")
+@click.argument("line", type=int)
+@pass_context
+def explain_command(ctx: Context, invoice_number: str, line: int) -> None:
+    """The events and the arithmetic behind LINE (1-based) of an issued invoice."""
+    with ctx.ledger() as ledger, reported():
+        found = ledger.explain(invoice_number, line)
+    item = found.line
+    console.print(f"{found.invoice_number} line {line}: {item['subscription']} "
+                  f"{item['start']}..{item['end']} {item['charge_type']} "
+                  f"{item['unit_price']} x {item['quantity']} = {item['amount']}")
+    console.print(f"arithmetic: {found.arithmetic}")
+    if found.reversed_line is not None:
+        rev = found.reversed_line
+        console.print(f"reverses line {rev['number']} of {found.reversed_in}: {rev['charge_type']} "
+                      f"{rev['amount']} ({rev['basis']})")
+    table = Table(title="Events behind this line", title_justify="left")
+    for column in ("Event", "Version", "Effective", "Recorded (UTC)", "Details"):
+        table.add_column(column)
+    for ev in found.events:
+        table.add_row(ev.type, str(ev.version), ev.effective_date or "", ev.recorded_at, ev.details)
+    console.print(table)
+
+
+@main.command("history")
+@click.argument("account")
+@click.argument("subscription")
+@click.option("--as-of", type=DATE, help="State as effective on this business date.")
+@click.option("--known-at", type=INSTANT, help="Counting only what was recorded by this instant.")
+@pass_context
+def history_command(ctx: Context, account: str, subscription: str, as_of: date | None,
+                    known_at: datetime | None) -> None:
+    """A subscription's state on any date, as known at any instant."""
+    with ctx.ledger() as ledger, reported():
+        found = ledger.history(account, subscription, as_of=as_of, known_at=known_at)
+    title = f"{account}/{subscription}"
+    title += f" as effective on {as_of.isoformat()}" if as_of else ""
+    title += f", as known at {known_at.isoformat()}" if known_at else ""
+    state = Table(title=title, title_justify="left", show_header=False)
+    for key, value in found.state.items():
+        state.add_row(key, "" if value is None else str(value))
+    console.print(state)
+    events = Table(title="Events", title_justify="left")
+    for column in ("Event", "Version", "Effective", "Recorded (UTC)", "Details"):
+        events.add_column(column)
+    for ev in found.events:
+        events.add_row(ev.type, str(ev.version), ev.effective_date or "", ev.recorded_at, ev.details)
+    console.print(events)
+
+
+@main.command("accounts")
+@pass_context
+def accounts_command(ctx: Context) -> None:
+    """List billing accounts."""
+    with ctx.ledger() as ledger, reported():
+        rows = ledger.accounts()
+    table = Table(title="Accounts", title_justify="left")
+    for column in ("Account", "Name", "Billing day", "Currency", "Last billing date", "Last amount due"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["account"], row["name"], str(row["billing_day"]), row["currency"] or "",
+                      row["last_billing_date"] or "", row["last_amount_due"] or "")
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------- entry points
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI in-process and return its exit status (for tests and embedding)."""
+    """Run the CLI and return its exit status. Usage errors print one line, like every other
+    error."""
     try:
         main.main(args=list(argv) if argv is not None else None, prog_name="billing-ledger",
                   standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
+    except click.exceptions.Abort:
+        errors.print("error: aborted")
+        return 130
     except click.ClickException as failure:
-        failure.show()
+        if isinstance(failure, Failure):
+            failure.show()
+        else:
+            errors.print(f"error: {failure.format_message()}", markup=False)
         return failure.exit_code
     except SystemExit as done:
-        return int(done.code or 0)
+        return int(done.code or 0) if not isinstance(done.code, str) else 1
     return 0
+
+
+def entry() -> None:
+    sys.exit(run())

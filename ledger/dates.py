@@ -33,6 +33,9 @@ class Period:
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Period:
+        return self  # immutable: aggregates cached by the repository share it safely
+
 
 def days_inclusive(start: date, end: date) -> int:
     """Days from ``start`` to ``end``, counting both ends."""

@@ -13,7 +13,8 @@ these has appended nothing.
     |   +-- EffectiveDateInFuture
     |   +-- NothingToChange
     +-- NotFound (LookupError)             unknown subscription, offer, account, invoice, line
-    |   +-- UnknownSubscription, UnknownOffer, UnknownAccount, UnknownInvoice, UnknownLine
+    |   +-- UnknownSubscription, UnknownOffer, UnknownAccount, UnknownInvoice, UnknownLine,
+    |   +-- MissingDatabase
     +-- AlreadyExists                      a second purchase or account under a taken key
     |   +-- DuplicateSubscription, DuplicateAccount
     +-- InvalidTransition                  the subscription's state forbids the action
@@ -84,6 +85,10 @@ class UnknownInvoice(NotFound):
 
 class UnknownLine(NotFound):
     pass
+
+
+class MissingDatabase(NotFound):
+    """No ledger database exists at the given location."""
 
 
 class AlreadyExists(LedgerError):

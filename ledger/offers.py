@@ -113,6 +113,9 @@ class OfferTerms:
         """Partner Center's ``BillingCycleType`` column value."""
         return "Annual" if self.billing is BillingFrequency.ANNUAL else "Monthly"
 
+    def __deepcopy__(self, memo: dict[int, object]) -> OfferTerms:
+        return self  # immutable: aggregates cached by the repository share it safely
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)

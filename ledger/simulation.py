@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -12,11 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ledger.application import BillingLedger
+from ledger.api import Ledger
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
 from ledger.scenario import ExpectedLine, Scenario, ScenarioError, compare, lines_of, play
-from ledger.store import store_env
 from projections import reconciliation
 
 
@@ -53,25 +51,25 @@ def simulate(scenario: Scenario, db: str | os.PathLike[str] | None = None,
     action the ledger refuses; nothing is written anywhere in that case but the database.
     """
     with _database(db) as location:
-        ledger = BillingLedger(store_env(location), clock=TestClock(scenario.start))
+        ledger = Ledger(location, clock=TestClock(scenario.start), partner_id=partner_id)
         try:
             try:
-                play(scenario, ledger)
+                play(scenario, ledger.app)
             except ScenarioError:
                 raise
             except LedgerError as error:
                 raise ScenarioError(scenario.source, "scenario", None, str(error)) from error
-            documents = {
-                issued.billing_date: json.loads(issued.document)
-                for issued in ledger.issued_invoices(scenario.account)
-                if issued.billing_date <= scenario.until
+            # The files come from the projection's view rows, exactly as `recon` reads them.
+            days = sorted(
+                date.fromisoformat(row["billing_date"]) for row in ledger.invoices(scenario.account)
+            )
+            documents = {day: ledger.invoice(scenario.account, day) for day in days}
+            files = {
+                reconciliation.file_name(day): ledger.reconciliation(scenario.account, day)
+                for day in days
             }
         finally:
             ledger.close()
-    files = {
-        reconciliation.file_name(day): reconciliation.render(doc, partner_id)
-        for day, doc in sorted(documents.items())
-    }
     currency = next(iter(scenario.offers.values())).currency
     produced = {day: lines_of(doc) for day, doc in documents.items()}
     return Simulation(scenario, documents, files, compare(scenario, produced, currency))

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
+from ledger.aggregate import LedgerAggregate
 from ledger.charges import ChargeLine
 from ledger.dates import ONE_DAY, Period, term_period
 from ledger.errors import (
@@ -69,7 +70,7 @@ def _positive_quantity(quantity: object, what: str = "quantity") -> int:
     return quantity
 
 
-class Subscription(Aggregate):
+class Subscription(LedgerAggregate):
     """A license-based subscription of one billing account to one offer."""
 
     # ---------------------------------------------------------------- events

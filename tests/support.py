@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import rating
+from ledger.api import Ledger
 from ledger.application import BillingLedger
 from ledger.charges import ChargeLine
 from ledger.clock import TestClock
@@ -92,3 +93,12 @@ def rows(lines: Iterable[ChargeLine]) -> list[tuple[str, str, str, str, int, str
 
 def sqlite_ledger(path: Path, start: date) -> BillingLedger:
     return BillingLedger(store_env(path), clock=TestClock(start))
+
+
+def seed_ledger(path: Path, start: date, price: str = "48.00", convention: str = "daily-rate",
+                billing_day: int = 15) -> Ledger:
+    """A ``Ledger`` (write side and views) with one offer ``o1`` and one account ``acme``."""
+    ledger = Ledger(path, clock=TestClock(start))
+    ledger.define_offer(offer(price, convention))
+    ledger.open_account("acme", billing_day=billing_day, name="Acme Corp")
+    return ledger

@@ -1,0 +1,29 @@
+"""The base class of the ledger's aggregates."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+
+class LedgerAggregate(Aggregate):
+    """An eventsourcing aggregate whose state is immutable values, except the containers
+    named in ``_containers``.
+
+    The repository keeps aggregates in a cache and hands out deep copies, so that a command
+    that fails half-way never corrupts the cached state and threads never share one object.
+    Copying immutable values is wasted work, so the copy here shares them and copies only
+    the containers.
+    """
+
+    _containers: ClassVar[tuple[str, ...]] = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.__dict__["_pending_events"] = list(self.__dict__["_pending_events"])
+        for name in self._containers:
+            value = self.__dict__[name]
+            clone.__dict__[name] = type(value)(value)
+        return clone

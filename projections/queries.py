@@ -1,0 +1,64 @@
+"""Reading the billing views: invoices, reconciliation files, accounts, subscriptions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from ledger.errors import UnknownAccount, UnknownInvoice
+from projections import reconciliation
+from projections.views import _Views
+
+
+def account(views: _Views, key: str) -> dict[str, Any]:
+    rows = views.query("account", key)
+    if not rows:
+        raise UnknownAccount(f"unknown account {key!r}")
+    return rows[0]
+
+
+def accounts(views: _Views) -> list[dict[str, Any]]:
+    return views.query("accounts")
+
+
+def subscriptions(views: _Views, key: str) -> list[dict[str, Any]]:
+    account(views, key)
+    return views.query("subscriptions_of", key)
+
+
+def invoices(views: _Views, key: str | None = None) -> list[dict[str, Any]]:
+    if key is None:
+        return views.query("all_invoices")
+    account(views, key)
+    return views.query("invoices_of", key)
+
+
+def invoice_row(views: _Views, key: str, billing_date: date) -> dict[str, Any]:
+    rows = views.query("invoice", key, billing_date.isoformat())
+    if not rows:
+        account(views, key)
+        raise UnknownInvoice(f"account {key!r} has no invoice dated {billing_date.isoformat()}")
+    return rows[0]
+
+
+def invoice_by_number(views: _Views, number: str) -> dict[str, Any]:
+    rows = views.query("invoice_by_number", number)
+    if not rows:
+        raise UnknownInvoice(f"unknown invoice {number!r}")
+    return rows[0]
+
+
+def invoice_document(views: _Views, key: str, billing_date: date) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(invoice_row(views, key, billing_date)["document"])
+    return document
+
+
+def recon_rows(views: _Views, key: str, billing_date: date) -> list[dict[str, str]]:
+    return views.query("recon_lines", key, billing_date.isoformat())
+
+
+def recon_csv(views: _Views, key: str, billing_date: date) -> bytes:
+    """The reconciliation file of one account and billing date, from the view rows."""
+    invoice_row(views, key, billing_date)
+    return reconciliation.render_csv(recon_rows(views, key, billing_date))

@@ -1,0 +1,208 @@
+"""The read side: views as projections of the log, rebuilds, verification, explain,
+time travel, preview, backdated corrections."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger import errors, invoicing
+from ledger import scenario as scenarios
+from ledger.api import Ledger
+from ledger.simulation import simulate
+from projections import invoices as render
+from tests.support import SCENARIOS, seed_ledger
+
+SEED = sorted((SCENARIOS / "seed").glob("*.yaml"))
+
+
+def snapshot(ledger: Ledger) -> dict[str, object]:
+    """Every reconciliation file and invoice digest the views hold."""
+    out: dict[str, object] = {}
+    for row in ledger.invoices():
+        day = date.fromisoformat(row["billing_date"])
+        out[f"{row['account']}/{day}.csv"] = ledger.reconciliation(row["account"], day)
+        out[f"{row['account']}/{day}.digest"] = row["digest"]
+        out[f"{row['account']}/{day}.json"] = row["document"]
+    return out
+
+
+def test_rebuild_after_simulating_the_seed_gives_identical_files_and_digests(tmp_path: Path) -> None:
+    db = tmp_path / "seed.sqlite"
+    written: dict[str, bytes] = {}
+    for path in SEED:
+        result = simulate(scenarios.load(path), db)
+        written.update({f"{result.scenario.account}/{name}": content
+                        for name, content in result.files.items()})
+    with Ledger(db) as ledger:
+        before = snapshot(ledger)
+        assert ledger.rebuild() > 0
+        after = snapshot(ledger)
+        assert after == before
+        for name, content in written.items():
+            account, file_name = name.split("/")
+            assert ledger.reconciliation(account, date.fromisoformat(file_name[15:25])) == content
+        # The digests are the SHA-256 of each issued document's canonical bytes.
+        for row in ledger.invoices():
+            assert row["digest"] == invoicing.digest(json.loads(row["document"]))
+        assert all(check.ok and check.rerated for check in ledger.verify())
+
+
+def test_a_second_view_store_built_from_the_same_log_is_identical(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    simulate(scenarios.load(SEED[1]), db)
+    copy = tmp_path / "b.sqlite"
+    copy.write_bytes(db.read_bytes())
+    with Ledger(db) as incremental, Ledger(copy) as fresh:
+        incremental.catch_up()
+        fresh.rebuild()
+        assert snapshot(fresh) == snapshot(incremental)
+
+
+def test_verify_catches_a_row_edited_by_hand(tmp_path: Path) -> None:
+    db = tmp_path / "x.sqlite"
+    simulate(scenarios.load(SEED[2]), db)
+    with Ledger(db) as ledger:
+        assert all(check.ok for check in ledger.verify())
+        with ledger.views.editing() as raw:
+            raw.execute('UPDATE {p}recon_lines SET "Amount" = %s WHERE line_no = %s AND billing_date = %s',
+                        "89.97", 3, "2018-02-15")
+        checks = {check.invoice_number: check for check in ledger.verify()}
+        bad = checks["seed-change-quantity-20180215"]
+        assert not bad.ok
+        assert any("Amount" in problem and "'89.97'" in problem for problem in bad.problems)
+        assert checks["seed-change-quantity-20180115"].ok
+        with ledger.views.editing() as raw:
+            raw.execute("UPDATE {p}invoices SET document = replace(document, '48.00', '47.00')")
+        assert not any(check.ok for check in ledger.verify())
+        ledger.rebuild()
+        assert all(check.ok for check in ledger.verify())
+
+
+def test_explain_names_the_events_and_prints_the_arithmetic(tmp_path: Path) -> None:
+    db = tmp_path / "x.sqlite"
+    simulate(scenarios.load(SEED[2]), db)  # change license quantity
+    with Ledger(db) as ledger:
+        lines = [ledger.explain("seed-change-quantity-20180215", number) for number in (1, 2, 3)]
+        for found in lines:
+            kinds = [event.type for event in found.events]
+            assert "Subscription.Purchased" in kinds and "Subscription.QuantityChanged" in kinds
+            purchased = next(e for e in found.events if e.type == "Subscription.Purchased")
+            changed = next(e for e in found.events if e.type == "Subscription.QuantityChanged")
+            assert (purchased.effective_date, purchased.version) == ("2018-01-13", 1)
+            assert changed.effective_date == "2018-02-01"
+            assert changed.version > purchased.version
+            assert datetime.fromisoformat(changed.recorded_at).tzinfo is not None
+        assert lines[0].reversed_line is not None
+        assert lines[0].reversed_in == "seed-change-quantity-20180115"
+        assert lines[0].reversed_line["amount"] == "48.00"
+        assert lines[1].arithmetic.startswith("19 days x 0.13 x 1 = 2.47")
+        assert lines[2].arithmetic.startswith("346 days x 0.13 x 2 = 89.96")
+    db2 = tmp_path / "y.sqlite"
+    simulate(scenarios.load(SEED[1]), db2)  # the exact convention
+    with Ledger(db2) as ledger:
+        assert ledger.explain("seed-add-license-20170314", 3).arithmetic == "211.20 x 27 / 365 x 2 = 31.25"
+        with pytest.raises(errors.UnknownLine):
+            ledger.explain("seed-add-license-20170314", 9)
+        with pytest.raises(errors.UnknownInvoice):
+            ledger.explain("nope-20170314", 1)
+
+
+def test_a_backdated_correction_never_alters_an_issued_invoice(tmp_path: Path) -> None:
+    late = seed_ledger(tmp_path / "late.sqlite", date(2018, 1, 13))
+    late.purchase("acme", "S1", "o1", 1)
+    late.advance_to(date(2018, 3, 1))
+    issued = {row["billing_date"]: (row["digest"],
+                                    late.reconciliation("acme", date.fromisoformat(row["billing_date"])))
+              for row in late.invoices("acme")}
+    assert list(issued) == ["2018-01-15"]
+    # On 1 March somebody records that the second license was added on 1 February.
+    late.change_quantity("acme", "S1", 2, effective_date=date(2018, 2, 1))
+    late.advance_to(date(2018, 4, 1))
+    rows = {row["billing_date"]: row for row in late.invoices("acme")}
+    assert rows["2018-01-15"]["digest"] == issued["2018-01-15"][0]
+    assert late.reconciliation("acme", date(2018, 1, 15)) == issued["2018-01-15"][1]
+    assert "2018-02-15" not in rows  # the 15 February date had been cut with nothing on it
+    adjustment = late.invoice("acme", date(2018, 3, 15))
+    amounts = [line["amount"] for line in invoicing.invoice_lines(adjustment)]
+    assert amounts == ["-48.00", "2.47", "89.96"]
+    assert all(check.ok for check in late.verify())
+
+    # What the rating model says is owed: the same history recorded on time.
+    on_time = seed_ledger(tmp_path / "on-time.sqlite", date(2018, 1, 13))
+    on_time.purchase("acme", "S1", "o1", 1)
+    on_time.advance_to(date(2018, 2, 1))
+    on_time.change_quantity("acme", "S1", 2)
+    on_time.advance_to(date(2018, 4, 1))
+    owed = sum(Decimal(row["document"] and json.loads(row["document"])["total"])
+               for row in on_time.invoices("acme"))
+    billed = sum(Decimal(json.loads(row["document"])["total"]) for row in late.invoices("acme"))
+    assert billed == owed == Decimal("92.43")
+    assert Decimal(late.invoice("acme", date(2018, 3, 15))["amount_due"]) == owed
+    late.close()
+    on_time.close()
+
+
+def test_time_travel_on_both_axes(tmp_path: Path) -> None:
+    ledger = seed_ledger(tmp_path / "t.sqlite", date(2018, 1, 13))
+    ledger.purchase("acme", "S1", "o1", 1)
+    ledger.advance_to(date(2018, 3, 1))
+    known_before_correction = ledger.clock.now()
+    ledger.clock.set(datetime(2018, 3, 1, 9, tzinfo=UTC))
+    ledger.change_quantity("acme", "S1", 3, effective_date=date(2018, 2, 1))
+    ledger.advance_to(date(2018, 3, 10))
+    ledger.suspend("acme", "S1")
+
+    def quantity(**kwargs: object) -> object:
+        return ledger.history("acme", "S1", **kwargs).state["quantity"]  # type: ignore[arg-type]
+
+    assert quantity(as_of=date(2018, 1, 31)) == 1
+    assert quantity(as_of=date(2018, 2, 1)) == 3
+    # As known before the correction was recorded, February had one license.
+    assert quantity(as_of=date(2018, 2, 20), known_at=known_before_correction) == 1
+    assert ledger.history("acme", "S1", as_of=date(2018, 3, 9)).state["status"] == "active"
+    assert ledger.history("acme", "S1").state["status"] == "suspended"
+    posted = ledger.history("acme", "S1", as_of=date(2018, 1, 31)).posted
+    assert [line["amount"] for line in posted] == ["48.00"]
+    with pytest.raises(errors.UnknownSubscription):
+        ledger.history("acme", "S1", as_of=date(2017, 12, 31))
+    ledger.close()
+
+
+def test_preview_shows_the_next_billing_date_and_issues_nothing(tmp_path: Path) -> None:
+    ledger = seed_ledger(tmp_path / "p.sqlite", date(2018, 1, 13))
+    ledger.purchase("acme", "S1", "o1", 1)
+    ledger.advance_to(date(2018, 2, 1))
+    ledger.change_quantity("acme", "S1", 2)
+    before = ledger.app.recorder.max_notification_id()
+    preview = ledger.preview("acme")
+    assert [f"{line.amount}" for line in preview] == ["-48.00", "2.47", "89.96"]
+    assert ledger.app.recorder.max_notification_id() == before
+    ledger.advance_to(date(2018, 2, 16))
+    issued = ledger.invoice("acme", date(2018, 2, 15))
+    assert [line["amount"] for line in invoicing.invoice_lines(issued)] == ["-48.00", "2.47", "89.96"]
+    ledger.close()
+
+
+def test_invoices_render_as_json_text_and_html(tmp_path: Path) -> None:
+    ledger = seed_ledger(tmp_path / "r.sqlite", date(2018, 1, 13))
+    ledger.purchase("acme", "S1", "o1", 1)
+    ledger.advance_to(date(2018, 3, 1))
+    ledger.suspend("acme", "S1")
+    ledger.advance_to(date(2018, 3, 16))
+    document = ledger.invoice("acme", date(2018, 3, 15))
+    assert document["invoice_number"] == "acme-20180315"
+    assert document["balance_brought_forward"] == "48.00"
+    assert document["credits"] == "-41.34" and document["amount_due"] == "6.66"
+    assert json.loads(ledger.invoice_json("acme", date(2018, 3, 15))) == document
+    text = ledger.invoice_text("acme", date(2018, 3, 15))
+    assert "INVOICE acme-20180315" in text and "Cancel Fee" in text
+    assert "Balance brought forward   48.00 USD" in text
+    html = render.render_html(document)
+    assert html.startswith("<!DOCTYPE html>") and "<td>Cancel Fee</td>" in html
+    assert "Acme Corp" in html
+    ledger.close()
