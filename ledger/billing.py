@@ -69,11 +69,14 @@ def derive_cut(
         subs[key] = replay(history)
         groups.append((subscription_info(subs[key]), ratings[key].lines))
     document = None
-    if any(lines for _, lines in groups):
+    final_for = [key for key, rated in ratings.items() if rated.cancelled]
+    if any(lines for _, lines in groups) or final_for:
+        # A cancellation always gets its final invoice: the outstanding balance minus any
+        # prorated credits, even when there is nothing left to credit.
         assert currency is not None
         document = invoicing.build_invoice(
             account=account, account_name=account_name, billing_date=billing_date,
             currency=currency, subscriptions=groups, balance_brought_forward=balance,
-            payments=payments, rules_version=rating.RULES_VERSION,
+            payments=payments, rules_version=rating.RULES_VERSION, final_for=final_for,
         )
     return CutResult(ratings, subs, document)

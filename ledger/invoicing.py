@@ -67,8 +67,11 @@ def build_invoice(
     balance_brought_forward: Decimal,
     payments: Decimal,
     rules_version: int,
+    final_for: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The invoice document for one account and billing date (lines grouped by subscription)."""
+    """The invoice document for one account and billing date (lines grouped by subscription).
+
+    ``final_for`` names the subscriptions whose cancellation this invoice settles."""
     groups: list[dict[str, Any]] = []
     number = 0
     charges = credits = Decimal(0)
@@ -112,6 +115,7 @@ def build_invoice(
         "balance_brought_forward": format_money(brought, currency),
         "payments_received": format_money(payments, currency),
         "amount_due": format_money(amount_due, currency),
+        "final_for": list(final_for),
         "rules_version": rules_version,
     }
 

@@ -78,6 +78,7 @@ class Rating:
     lines: tuple[ChargeLine, ...]
     rated_version: int
     consumed_events: bool
+    cancelled: bool = False  # a cancellation was rated: this billing date is the final invoice
 
     @property
     def has_anything_to_post(self) -> bool:
@@ -137,9 +138,10 @@ def price_segment(offer: OfferTerms, period: Period, start: date, end: date, qua
     return Price(unit, amount, basis)
 
 
-def within_refund_window(offer: OfferTerms, term: Period, day: date) -> bool:
-    """A suspension or cancellation this soon after the term started credits all of it."""
-    return (day - term.start).days < offer.refund_window_days
+def within_refund_window(offer: OfferTerms, paid_from: date, day: date) -> bool:
+    """A suspension or cancellation fewer than ``refund_window_days`` after the purchase (or
+    the trial's conversion) credits everything charged."""
+    return (day - paid_from).days < offer.refund_window_days
 
 
 # --------------------------------------------------------------------------- entitlement
@@ -209,19 +211,16 @@ class _Entitlement:
     def _open(self, day: date, origin: int) -> None:
         self.segments.append(_Segment(day, None, self.quantity, origin))
 
-    def _refund_term(self, day: date) -> bool:
-        """Inside the refund window: owe nothing for the current term up to ``day``."""
+    def refunds(self, day: date) -> bool:
+        """Whether a suspension or cancellation on ``day`` falls inside the refund window."""
         term = self.term_at(day) or (self.terms[-1] if self.terms else None)
-        if term is None or not within_refund_window(term.offer, term.period, day):
-            return False
-        kept: list[_Segment] = []
-        for segment in self.segments:
-            if segment.start < term.period.start:
-                end = segment.end if segment.end is not None else term.period.start - ONE_DAY
-                kept.append(_Segment(segment.start, min(end, term.period.start - ONE_DAY),
-                                     segment.quantity, segment.origin))
-        self.segments = kept
-        return True
+        return term is not None and self.anchor is not None and within_refund_window(
+            term.offer, self.anchor, day)
+
+    def _refund(self, day: date) -> None:
+        """Inside the refund window nothing is owed for any day since the purchase."""
+        if self.refunds(day):
+            self.segments = []
 
     def apply(self, ev: Any) -> None:
         v = ev.originator_version
@@ -239,7 +238,7 @@ class _Entitlement:
             if self.active:
                 self._close(ev.effective_date)
             self.active = False
-            self._refund_term(ev.effective_date)
+            self._refund(ev.effective_date)
             if isinstance(ev, _S.Cancelled):
                 self.ended = ev.effective_date
         elif isinstance(ev, _S.Reactivated):
@@ -485,10 +484,29 @@ def _first_period(ent: _Entitlement) -> Period:
     return found[0]
 
 
-def _purchase_charge_type(offer: OfferTerms) -> str:
-    if offer.billing is BillingFrequency.ANNUAL:
-        return ChargeType.PRORATE_FEES_WHEN_PURCHASE.value
-    return ChargeType.PURCHASE_FEE.value
+def _charge_type_for_new_term(offer: OfferTerms, renewal: bool) -> str:
+    """Annual billing charges the term up front; monthly billing charges every service
+    period, the first one included, as a cycle fee."""
+    if offer.billing is BillingFrequency.MONTHLY:
+        return ChargeType.CYCLE_FEE.value
+    if renewal:
+        return ChargeType.PRORATE_FEE_WHEN_RENEW.value
+    return ChargeType.PRORATE_FEES_WHEN_PURCHASE.value
+
+
+def _extend_to_rating_period(ent: _Entitlement, posting: _Posting, ev: Any, day: date) -> None:
+    """An event rated at a monthly anniversary settles everything through the service period
+    that anniversary opens, under monthly billing: the next cycle is billed with it (Partner
+    Center's monthly article bills the 2/13-3/12 cycle as part of a 2/1 license change), even
+    when that cycle opens a renewed one-month term. Under annual billing the period is the
+    term, and a renewal keeps its own line."""
+    found = ent.service_period(day)
+    if posting.horizon is None or found is None:
+        return
+    period, term = found
+    if term.offer.billing is BillingFrequency.ANNUAL and ev.effective_date not in term.period:
+        return
+    posting.horizon = max(posting.horizon, period.end)
 
 
 def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
@@ -506,30 +524,28 @@ def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
             return  # a trial purchase: nothing is charged
         first = _first_period(ent)
         posting.horizon = max(posting.horizon or first.end, first.end)
-        charge_type = (
-            ChargeType.RENEW_FEE.value if isinstance(ev, _S.Renewed)
-            else _purchase_charge_type(ent.terms[-1].offer)
-        )
+        charge_type = _charge_type_for_new_term(ent.terms[-1].offer, isinstance(ev, _S.Renewed))
         _settle_new_days(ent, posting, first, charge_type, v)
-    elif isinstance(ev, _S.QuantityChanged):
-        if posting.horizon is None or posting.horizon < ev.effective_date:
-            return
+        return
+    if isinstance(ev, (_S.QuantityChanged, _S.Suspended, _S.Reactivated)):
+        _extend_to_rating_period(ent, posting, ev, point.day)
+    uncharged = posting.horizon is None or posting.horizon < ev.effective_date
+    if uncharged and not isinstance(ev, _S.Reactivated):
+        return  # nothing is charged yet for these days; the next cycle uses the new state
+    if isinstance(ev, _S.QuantityChanged):
         split_at = None
         term = ent.term_at(ev.effective_date)
         if term is not None and term.offer.convention is Convention.EXACT and ent.anchor:
             split_at = next_anniversary(ent.anchor, ev.effective_date)
-        window = Period(ev.effective_date, posting.horizon)
+        window = Period(ev.effective_date, _horizon(posting))
         runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
         _rebill(ent, posting, runs, ChargeType.CYCLE_INSTANCE_PRORATE.value, v, split_at)
     elif isinstance(ev, (_S.Suspended, _S.Cancelled)):
-        if posting.horizon is None or posting.horizon < ev.effective_date:
-            return
-        term = ent.term_at(ev.effective_date)
-        if term is not None and within_refund_window(term.offer, term.period, ev.effective_date):
-            for line in [line for line in posting.open if line.start >= term.period.start]:
+        if ent.refunds(ev.effective_date):
+            for line in list(posting.open):
                 posting.reverse(line, ChargeType.CANCEL_FEE.value, v)
             return
-        window = Period(ev.effective_date, posting.horizon)
+        window = Period(ev.effective_date, _horizon(posting))
         _settle_unused_days(ent, posting, window, ChargeType.CANCEL_FEE.value, v)
     elif isinstance(ev, _S.Reactivated):
         found = ent.service_period(ev.effective_date)
@@ -538,6 +554,11 @@ def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
         posting.horizon = max(posting.horizon or found[0].end, found[0].end)
         window = Period(ev.effective_date, posting.horizon)
         _settle_new_days(ent, posting, window, ChargeType.PRORATE_FEES_WHEN_PURCHASE.value, v)
+
+
+def _horizon(posting: _Posting) -> date:
+    assert posting.horizon is not None
+    return posting.horizon
 
 
 def _next_cycle(ent: _Entitlement, posting: _Posting, through: date) -> date | None:
@@ -595,11 +616,22 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
     posting = _Posting(purchase.key, billing_date, posted)
 
     index = 0
+    applied: set[int] = set()
     while True:
         cycle = _next_cycle(ent, posting, billing_date)
         event_point = points[index] if index < len(points) else None
         if event_point is not None and (cycle is None or event_point.day <= cycle):
-            ent.apply(event_point.event)
+            # A term that rolls over on the day this event is rated is known when it is
+            # rated (a renewal changes no quantity, only which terms exist).
+            for later in points[index:]:
+                ev = later.event
+                if isinstance(ev, _S.Renewed) and ev.effective_date <= event_point.day and \
+                        ev.originator_version not in applied:
+                    ent.apply(ev)
+                    applied.add(ev.originator_version)
+            if event_point.event.originator_version not in applied:
+                ent.apply(event_point.event)
+                applied.add(event_point.event.originator_version)
             _process(event_point, ent, posting)
             index += 1
         elif cycle is not None:
@@ -607,5 +639,6 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
         else:
             break
     consumed = pending[-1][0].originator_version if pending else rated_version
-    return Rating(posting.finish(), consumed, consumed_events=bool(pending))
+    cancelled = any(isinstance(ev, _S.Cancelled) for ev, _ in pending)
+    return Rating(posting.finish(), consumed, consumed_events=bool(pending), cancelled=cancelled)
 
