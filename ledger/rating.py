@@ -277,7 +277,7 @@ def due_date(ev: Any, anchor: date | None) -> date:
 @dataclass(frozen=True)
 class _Point:
     day: date
-    event: Any | None  # None: a monthly cycle
+    event: Any  # None: a monthly cycle
 
 
 class _Posting:
@@ -629,9 +629,10 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
                         ev.originator_version not in applied:
                     ent.apply(ev)
                     applied.add(ev.originator_version)
-            if event_point.event.originator_version not in applied:
-                ent.apply(event_point.event)
-                applied.add(event_point.event.originator_version)
+            current = event_point.event
+            if current.originator_version not in applied:
+                ent.apply(current)
+                applied.add(current.originator_version)
             _process(event_point, ent, posting)
             index += 1
         elif cycle is not None:
