@@ -112,7 +112,7 @@ class Subscription(LedgerAggregate):
         offer: OfferTerms
 
     class Expired(Aggregate.Event):
-        """The term ended without a renewal (auto-renew off, or suspended at the term's end)."""
+        """The term ended without a renewal (auto-renew was off)."""
 
         class_version = 1
         effective_date: date
@@ -382,20 +382,18 @@ class Subscription(LedgerAggregate):
         self.last_effective_date = max(self.last_effective_date, effective_date)
 
     def end_term(self, *, renewal_offer: OfferTerms, recorded_at: datetime) -> None:
-        """At the term's end: renew with auto-renew on (and not suspended), else expire."""
+        """At the term's end: renew with auto-renew on, else expire. A suspended subscription
+        renews suspended (it owes nothing until it is reactivated)."""
         if self.term is None or self.anchor is None or self.status.has_ended:
             raise InvalidTransition(f"subscription {self.key} has no running term to end")
         on = self.term.end + ONE_DAY
-        if self.status is Status.ACTIVE and self.auto_renew:
+        if self.auto_renew:
             term = term_period(self.anchor, renewal_offer.term, self.term_index + 1)
             self._renewed(
                 effective_date=on, term_end=term.end, offer=renewal_offer, timestamp=recorded_at
             )
         else:
-            reason = "suspended at the end of its term" if self.status is Status.SUSPENDED else (
-                "auto-renew is off"
-            )
-            self._expired(effective_date=on, reason=reason, timestamp=recorded_at)
+            self._expired(effective_date=on, reason="auto-renew is off", timestamp=recorded_at)
 
     @event(Renewed)
     def _renewed(

@@ -50,3 +50,59 @@ def dated(start: date, plan: list[Step], last: date) -> list[tuple[date, Step]]:
             break
         result.append((day, step))
     return result
+
+
+@dataclass(frozen=True)
+class OfferSpec:
+    billing: str
+    term: str
+    convention: str
+    price: Decimal
+    places: int
+    window: int
+
+
+offer_specs = st.builds(
+    OfferSpec,
+    billing=frequencies,
+    term=st.sampled_from(["P1Y", "P1M"]),
+    convention=conventions,
+    price=prices,
+    places=st.sampled_from([2, 3]),
+    window=refund_windows,
+).map(lambda spec: spec if spec.billing == "monthly" else OfferSpec(
+    spec.billing, "P1Y", spec.convention, spec.price, spec.places, spec.window))
+
+ACTIONS = ["change", "change", "change", "change", "suspend", "reactivate", "reactivate",
+           "cancel", "cancel_assisted", "add_payment_method", "auto_renew_off", "auto_renew_on"]
+
+
+@dataclass(frozen=True)
+class Act:
+    gap: int
+    kind: str
+    quantity: int
+
+
+acts = st.builds(Act, gap=st.integers(0, 70), kind=st.sampled_from(ACTIONS), quantity=quantities)
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    offer: int
+    start_offset: int
+    quantity: int
+    trial: bool
+    trial_days: int
+    acts: list[Act]
+
+
+subscription_specs = st.builds(
+    SubscriptionSpec,
+    offer=st.integers(0, 2),
+    start_offset=st.integers(0, 60),
+    quantity=st.integers(1, 40),
+    trial=st.sampled_from([False, False, False, True]),
+    trial_days=st.integers(1, 40),
+    acts=st.lists(acts, max_size=8),
+)

@@ -65,6 +65,15 @@ until: 2018-03-31
         ("{date: 2018-02-01, action: suspend, subscription: S2}",
          ["action 2", "field 'subscription'", "S2"]),
         ("{date: 2018-02-30, action: suspend, subscription: S1}", ["action 2", "field 'date'"]),
+        ("{date: 2018-02-01, action: purchase, subscription: S2, offer: o, quantity: 25}\n"
+         "  - {date: 2018-02-02, action: cancel, subscription: S2, channel: online}",
+         ["action 3", "field 'channel'", "below 25", "assisted"]),
+        ("{date: 2018-02-01, action: purchase, subscription: T, offer: o, quantity: 1, trial: true}\n"
+         "  - {date: 2018-02-02, action: cancel, subscription: T}",
+         ["action 3", "nothing to cancel"]),
+        ("{date: 2018-02-01, action: cancel, subscription: S1}\n"
+         "  - {date: 2018-02-02, action: change_quantity, subscription: S1, quantity: 2}",
+         ["action 3", "change_quantity S1 on 2018-02-02", "cancelled"]),
     ],
 )
 def test_an_invalid_scenario_exits_2_names_action_and_field_and_writes_nothing(
