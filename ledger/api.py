@@ -15,23 +15,29 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from eventsourcing.persistence import IntegrityError
+from uuid import UUID
 
 from ledger.application import BillingLedger
 from ledger.charges import ChargeLine
 from ledger.clock import Clock
 from ledger.errors import MissingDatabase
 from ledger.offers import OfferTerms
-from ledger.store import DB_ENV_VAR, DEFAULT_DB, is_postgres, store_env
+from ledger.store import DB_ENV_VAR, DEFAULT_DB, store_env
 from projections import audit, invoices, queries, reconciliation
 from projections.runner import DEFAULT_BATCH, Projector, ViewStore
 
 Progress = Callable[[int, int], None]
 
 
-def default_location() -> str:
-    return os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+def default_location() -> str | None:
+    """``BILLING_LEDGER_DB``; else None when the eventsourcing library's own variables
+    (``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_*``) configure the store; else
+    ``./ledger.sqlite``."""
+    if os.environ.get(DB_ENV_VAR):
+        return os.environ[DB_ENV_VAR]
+    if os.environ.get("PERSISTENCE_MODULE"):
+        return None
+    return DEFAULT_DB
 
 
 class Ledger:
@@ -47,10 +53,13 @@ class Ledger:
         batch_size: int = DEFAULT_BATCH,
     ) -> None:
         location = os.fspath(store) if store is not None else default_location()
-        env = store_env(location)
-        if not create and not is_postgres(location) and not Path(env["SQLITE_DBNAME"]).exists():
-            raise MissingDatabase(f"no ledger database at {location}")
-        self.location = location
+        env = store_env(location) if location is not None else {}
+        sqlite_file = env.get("SQLITE_DBNAME") if location is not None else (
+            os.environ.get("SQLITE_DBNAME")
+            if os.environ.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite" else None)
+        if not create and sqlite_file and not Path(sqlite_file).exists():
+            raise MissingDatabase(f"no ledger database at {location or sqlite_file}")
+        self.location = location or "(from the environment)"
         self.partner_id = partner_id
         self.app = BillingLedger(env, clock=clock)
         self.store = ViewStore(env)
@@ -76,46 +85,63 @@ class Ledger:
         self.close()
 
     # ------------------------------------------------------------------ commands
-    def define_offer(self, terms: OfferTerms) -> None:
-        self.app.define_offer(terms)
+    # Every command takes an optional idempotency key: a repeat with the same key and payload
+    # returns the first result and records nothing; the same key with another payload raises
+    # IdempotencyConflict.
+    def define_offer(self, terms: OfferTerms, *, idempotency_key: str | None = None) -> None:
+        self.app.define_offer(terms, idempotency_key=idempotency_key)
 
     def open_account(self, key: str, *, billing_day: int, name: str | None = None,
-                     currency: str | None = None, effective_date: date | None = None) -> None:
+                     currency: str | None = None, effective_date: date | None = None,
+                     idempotency_key: str | None = None) -> None:
         self.app.open_account(key, billing_day=billing_day, name=name, currency=currency,
-                              effective_date=effective_date)
+                              effective_date=effective_date, idempotency_key=idempotency_key)
 
     def purchase(self, account: str, subscription: str, offer: str, quantity: int, *,
                  effective_date: date | None = None, trial: bool = False, trial_days: int = 30,
-                 auto_renew: bool = True) -> None:
-        self.app.purchase(account, subscription, offer, quantity, effective_date=effective_date,
-                          trial=trial, trial_days=trial_days, auto_renew=auto_renew)
+                 auto_renew: bool = True, idempotency_key: str | None = None) -> UUID:
+        """Buy licenses; returns the subscription's aggregate id."""
+        return self.app.purchase(account, subscription, offer, quantity,
+                                 effective_date=effective_date, trial=trial, trial_days=trial_days,
+                                 auto_renew=auto_renew, idempotency_key=idempotency_key)
 
     def change_quantity(self, account: str, subscription: str, quantity: int, *,
-                        effective_date: date | None = None) -> None:
-        self.app.change_quantity(account, subscription, quantity, effective_date=effective_date)
+                        effective_date: date | None = None,
+                        idempotency_key: str | None = None) -> None:
+        self.app.change_quantity(account, subscription, quantity, effective_date=effective_date,
+                                 idempotency_key=idempotency_key)
 
-    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None) -> None:
-        self.app.suspend(account, subscription, effective_date=effective_date)
+    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None,
+                idempotency_key: str | None = None) -> None:
+        self.app.suspend(account, subscription, effective_date=effective_date,
+                         idempotency_key=idempotency_key)
 
-    def reactivate(self, account: str, subscription: str, *,
-                   effective_date: date | None = None) -> None:
-        self.app.reactivate(account, subscription, effective_date=effective_date)
+    def reactivate(self, account: str, subscription: str, *, effective_date: date | None = None,
+                   idempotency_key: str | None = None) -> None:
+        self.app.reactivate(account, subscription, effective_date=effective_date,
+                            idempotency_key=idempotency_key)
 
     def cancel(self, account: str, subscription: str, *, channel: str = "online",
-               effective_date: date | None = None) -> None:
-        self.app.cancel(account, subscription, channel=channel, effective_date=effective_date)
+               effective_date: date | None = None, idempotency_key: str | None = None) -> None:
+        self.app.cancel(account, subscription, channel=channel, effective_date=effective_date,
+                        idempotency_key=idempotency_key)
 
     def add_payment_method(self, account: str, subscription: str, *,
-                           effective_date: date | None = None) -> None:
-        self.app.add_payment_method(account, subscription, effective_date=effective_date)
+                           effective_date: date | None = None,
+                           idempotency_key: str | None = None) -> None:
+        self.app.add_payment_method(account, subscription, effective_date=effective_date,
+                                    idempotency_key=idempotency_key)
 
     def set_auto_renew(self, account: str, subscription: str, enabled: bool, *,
-                       effective_date: date | None = None) -> None:
-        self.app.set_auto_renew(account, subscription, enabled, effective_date=effective_date)
+                       effective_date: date | None = None,
+                       idempotency_key: str | None = None) -> None:
+        self.app.set_auto_renew(account, subscription, enabled, effective_date=effective_date,
+                                idempotency_key=idempotency_key)
 
     def record_payment(self, account: str, amount: Decimal, *, effective_date: date | None = None,
-                       reference: str = "") -> None:
-        self.app.record_payment(account, amount, effective_date=effective_date, reference=reference)
+                       reference: str = "", idempotency_key: str | None = None) -> None:
+        self.app.record_payment(account, amount, effective_date=effective_date, reference=reference,
+                                idempotency_key=idempotency_key)
 
     # ------------------------------------------------------------------ time and billing runs
     def advance_to(self, day: date) -> None:
@@ -139,11 +165,6 @@ class Ledger:
     def catch_up(self, progress: Progress | None = None) -> int:
         """Bring the views up to date with the log; returns how many events were read."""
         with self._projecting:
-            for _ in range(8):
-                try:
-                    return self.projector.catch_up(progress)
-                except IntegrityError:
-                    continue  # another worker advanced the position first: read on from it
             return self.projector.catch_up(progress)
 
     def rebuild(self, progress: Progress | None = None) -> int:

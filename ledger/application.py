@@ -13,6 +13,9 @@ rules (:mod:`ledger.rating`) decide what to post and the invoice is issued.
 from __future__ import annotations
 
 import json
+import os
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,11 +25,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Transcoder
 
 from ledger import billing, ids, invoicing, rating
 from ledger.account import BillingAccount
-from ledger.catalog import AccountRegistry, Offer
+from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fingerprint
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, today
 from ledger.errors import (
@@ -35,12 +38,15 @@ from ledger.errors import (
     DuplicateSubscription,
     EffectiveDateInFuture,
     EffectiveDateOutOfOrder,
+    IdempotencyConflict,
     InvalidInput,
+    LedgerError,
     UnknownAccount,
     UnknownOffer,
     UnknownSubscription,
 )
 from ledger.offers import OfferTerms
+from ledger.store import prepare, schema_lock
 from ledger.subscription import Channel, Subscription
 from ledger.transcodings import LedgerTranscoder, register_ledger_transcodings
 
@@ -60,7 +66,11 @@ class BillingLedger(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
-        super().__init__(dict(env) if env is not None else None)
+        self.retries = 0  # commands re-applied after losing a race (for monitoring)
+        settings = {**os.environ, **env} if env is not None else dict(os.environ)
+        prepare(settings)
+        with schema_lock(settings):
+            super().__init__(dict(env) if env is not None else None)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = LedgerTranscoder()
@@ -72,15 +82,78 @@ class BillingLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ plumbing
     def _retrying(self, command: Callable[[], T]) -> T:
-        """Run ``command`` (which loads fresh state each time) until it saves cleanly."""
-        for _ in range(MAX_ATTEMPTS):
+        """Run ``command`` (which loads fresh state each time) until it saves cleanly.
+
+        A conflict (another writer appended to the same aggregate first, or SQLite's write
+        lock stayed taken) re-applies the command to fresh state, after a short random pause
+        that grows with each attempt; after ``MAX_ATTEMPTS`` it is surfaced as
+        :class:`ConcurrencyConflict`. Nothing is recorded by a failed attempt.
+        """
+        for attempt in range(MAX_ATTEMPTS):
             try:
                 return command()
             except IntegrityError:
-                continue
+                pass
+            except OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+            self.retries += 1
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))  # jitter, so racers drift apart
         raise ConcurrencyConflict(
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the same records"
         )
+
+    def _execute(
+        self, command: str, payload: dict[str, Any], idempotency_key: str | None,
+        body: Callable[[], tuple[Any, list[Aggregate]]],
+    ) -> Any:
+        """Run a command: ``body`` checks and returns (result, aggregates to save); they are
+        saved in one atomic write, with the idempotency record when a key is given.
+
+        A repeat with the same key and the same payload returns the first result and appends
+        nothing; the same key with another command or payload is refused."""
+        fingerprint = command_fingerprint(command, payload)
+
+        def replayed() -> tuple[bool, Any]:
+            done = self._idempotency_record(idempotency_key) if idempotency_key else None
+            if done is None:
+                return False, None
+            if done.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    f"idempotency key {idempotency_key!r} was already used for "
+                    f"{done.command} with a different payload"
+                )
+            return True, done.result
+
+        def attempt() -> Any:
+            found, first = replayed()
+            if found:
+                return first
+            try:
+                result, aggregates = body()
+            except LedgerError:
+                # A racing repeat of this very command may have committed since we looked:
+                # then its result stands, and this refusal (e.g. "already 7") is moot.
+                found, first = replayed()
+                if found:
+                    return first
+                raise
+            if idempotency_key is not None:
+                aggregates.append(IdempotencyRecord(
+                    key=idempotency_key, command=command, fingerprint=fingerprint,
+                    result=None if result is None else str(result), timestamp=self.clock.now(),
+                ))
+            self.save(*aggregates)
+            return None if result is None else str(result)
+
+        return self._retrying(attempt)
+
+    def _idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        try:
+            record: IdempotencyRecord = self.repository.get(ids.idempotency_id(key))
+        except AggregateNotFoundError:
+            return None
+        return record
 
     def _effective(self, effective_date: date | None) -> date:
         current = today(self.clock)
@@ -120,21 +193,20 @@ class BillingLedger(Application[UUID]):
         return events
 
     # ------------------------------------------------------------------ catalog
-    def define_offer(self, terms: OfferTerms) -> None:
+    def define_offer(self, terms: OfferTerms, *, idempotency_key: str | None = None) -> None:
         """Add an offer to the catalog, or revise its terms for future purchases and renewals."""
 
-        def command() -> None:
+        def body() -> tuple[None, list[Aggregate]]:
             now = self.clock.now()
             try:
                 offer: Offer = self.repository.get(ids.offer_id(terms.offer_id))
             except AggregateNotFoundError:
-                self.save(Offer(offer_id=terms.offer_id, terms=terms, timestamp=now))
-                return
+                return None, [Offer(offer_id=terms.offer_id, terms=terms, timestamp=now)]
             if offer.terms != terms:
                 offer.revise(terms, recorded_at=now)
-                self.save(offer)
+            return None, [offer]
 
-        self._retrying(command)
+        self._execute("define_offer", {"terms": terms}, idempotency_key, body)
 
     def offer_terms(self, offer_id: str) -> OfferTerms:
         offer: Offer = self._get(ids.offer_id(offer_id), UnknownOffer(f"unknown offer {offer_id!r}"))
@@ -149,10 +221,11 @@ class BillingLedger(Application[UUID]):
         name: str | None = None,
         currency: str | None = None,
         effective_date: date | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         day = self._effective(effective_date)
 
-        def command() -> None:
+        def body() -> tuple[None, list[Aggregate]]:
             if ids.account_id(key) in self.repository:
                 raise DuplicateAccount(f"account {key!r} already exists")
             now = self.clock.now()
@@ -165,9 +238,11 @@ class BillingLedger(Application[UUID]):
             except AggregateNotFoundError:
                 registry = AccountRegistry(timestamp=now)
             registry.register(key, recorded_at=now)
-            self.save(account, registry)
+            return None, [account, registry]
 
-        self._retrying(command)
+        payload = {"account": key, "billing_day": billing_day, "name": name, "currency": currency,
+                   "effective_date": effective_date}
+        self._execute("open_account", payload, idempotency_key, body)
 
     def account(self, key: str) -> BillingAccount:
         return self._account(key)
@@ -180,17 +255,20 @@ class BillingLedger(Application[UUID]):
         return list(registry.accounts)
 
     def record_payment(
-        self, account: str, amount: Decimal, *, effective_date: date | None = None, reference: str = ""
+        self, account: str, amount: Decimal, *, effective_date: date | None = None, reference: str = "",
+        idempotency_key: str | None = None,
     ) -> None:
         day = self._effective(effective_date)
 
-        def command() -> None:
+        def body() -> tuple[None, list[Aggregate]]:
             acc = self._account(account)
             acc.record_payment(amount, effective_date=day, recorded_at=self.clock.now(),
                                reference=reference)
-            self.save(acc)
+            return None, [acc]
 
-        self._retrying(command)
+        payload = {"account": account, "amount": amount, "effective_date": effective_date,
+                   "reference": reference}
+        self._execute("record_payment", payload, idempotency_key, body)
 
     # ------------------------------------------------------------------ subscriptions
     def purchase(
@@ -204,11 +282,13 @@ class BillingLedger(Application[UUID]):
         trial: bool = False,
         trial_days: int = 30,
         auto_renew: bool = True,
+        idempotency_key: str | None = None,
     ) -> UUID:
-        """Buy ``quantity`` licenses of ``offer`` for ``account`` as ``subscription``."""
+        """Buy ``quantity`` licenses of ``offer`` for ``account`` as ``subscription``; returns
+        the subscription's aggregate id."""
         day = self._effective(effective_date)
 
-        def command() -> UUID:
+        def body() -> tuple[UUID, list[Aggregate]]:
             acc = self._account(account)
             terms = self.offer_terms(offer)
             if ids.subscription_id(account, subscription) in self.repository:
@@ -227,74 +307,84 @@ class BillingLedger(Application[UUID]):
                 auto_renew=auto_renew,
             )
             acc.add_subscription(subscription, terms.currency, effective_date=day, recorded_at=now)
-            self.save(sub, acc)
-            return sub.id
+            return sub.id, [sub, acc]
 
-        return self._retrying(command)
+        payload = {"account": account, "subscription": subscription, "offer": offer,
+                   "quantity": quantity, "effective_date": effective_date, "trial": trial,
+                   "trial_days": trial_days, "auto_renew": auto_renew}
+        return UUID(self._execute("purchase", payload, idempotency_key, body))
 
     def _on_subscription(
-        self, account: str, subscription: str, effective_date: date | None,
-        action: Callable[[Subscription, date], None],
+        self, command: str, account: str, subscription: str, effective_date: date | None,
+        idempotency_key: str | None, action: Callable[[Subscription, date], None],
+        **arguments: Any,
     ) -> None:
         day = self._effective(effective_date)
 
-        def command() -> None:
+        def body() -> tuple[None, list[Aggregate]]:
             sub = self._subscription(account, subscription)
             self._catch_up(sub, day)
             action(sub, day)
-            self.save(sub)
+            return None, [sub]
 
-        self._retrying(command)
+        payload = {"account": account, "subscription": subscription,
+                   "effective_date": effective_date, **arguments}
+        self._execute(command, payload, idempotency_key, body)
 
     def change_quantity(
-        self, account: str, subscription: str, quantity: int, *, effective_date: date | None = None
+        self, account: str, subscription: str, quantity: int, *, effective_date: date | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self._on_subscription(
-            account, subscription, effective_date,
+            "change_quantity", account, subscription, effective_date, idempotency_key,
             lambda sub, day: sub.change_quantity(quantity, effective_date=day,
                                                  recorded_at=self.clock.now()),
+            quantity=quantity,
         )
 
-    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None) -> None:
+    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None,
+                idempotency_key: str | None = None) -> None:
         self._on_subscription(
-            account, subscription, effective_date,
+            "suspend", account, subscription, effective_date, idempotency_key,
             lambda sub, day: sub.suspend(effective_date=day, recorded_at=self.clock.now()),
         )
 
-    def reactivate(
-        self, account: str, subscription: str, *, effective_date: date | None = None
-    ) -> None:
+    def reactivate(self, account: str, subscription: str, *, effective_date: date | None = None,
+                   idempotency_key: str | None = None) -> None:
         self._on_subscription(
-            account, subscription, effective_date,
+            "reactivate", account, subscription, effective_date, idempotency_key,
             lambda sub, day: sub.reactivate(effective_date=day, recorded_at=self.clock.now()),
         )
 
     def cancel(
         self, account: str, subscription: str, *, channel: str | Channel = Channel.ONLINE,
-        effective_date: date | None = None,
+        effective_date: date | None = None, idempotency_key: str | None = None,
     ) -> None:
         self._on_subscription(
-            account, subscription, effective_date,
+            "cancel", account, subscription, effective_date, idempotency_key,
             lambda sub, day: sub.cancel(effective_date=day, channel=channel,
                                         recorded_at=self.clock.now()),
+            channel=str(channel),
         )
 
-    def add_payment_method(
-        self, account: str, subscription: str, *, effective_date: date | None = None
-    ) -> None:
+    def add_payment_method(self, account: str, subscription: str, *,
+                           effective_date: date | None = None,
+                           idempotency_key: str | None = None) -> None:
         self._on_subscription(
-            account, subscription, effective_date,
+            "add_payment_method", account, subscription, effective_date, idempotency_key,
             lambda sub, day: sub.add_payment_method(effective_date=day,
                                                     recorded_at=self.clock.now()),
         )
 
     def set_auto_renew(
-        self, account: str, subscription: str, enabled: bool, *, effective_date: date | None = None
+        self, account: str, subscription: str, enabled: bool, *, effective_date: date | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self._on_subscription(
-            account, subscription, effective_date,
+            "set_auto_renew", account, subscription, effective_date, idempotency_key,
             lambda sub, day: sub.set_auto_renew(enabled, effective_date=day,
                                                 recorded_at=self.clock.now()),
+            enabled=enabled,
         )
 
     def subscription(self, account: str, subscription: str) -> Subscription:

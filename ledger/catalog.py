@@ -1,8 +1,15 @@
-"""The catalog: offers and their terms, and the registry of billing accounts."""
+"""The catalog (offers and their terms), the registry of billing accounts, and the
+records that make commands idempotent."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -71,3 +78,47 @@ class AccountRegistry(LedgerAggregate):
     @event(AccountRegistered)
     def _registered(self, key: str, timestamp: datetime) -> None:
         self.accounts.append(key)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return value
+
+
+def command_fingerprint(command: str, payload: dict[str, Any]) -> str:
+    """A stable digest of a command and its arguments (as given, before defaults)."""
+    text = json.dumps({"command": command, "payload": _plain(payload)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class IdempotencyRecord(LedgerAggregate):
+    """The first outcome of a command sent with an idempotency key, saved atomically with
+    the command's own events: a repeat finds it and returns the same result."""
+
+    class Recorded(Aggregate.Created):
+        class_version = 1
+        key: str
+        command: str
+        fingerprint: str
+        result: str | None
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return ids.idempotency_id(key)
+
+    @event(Recorded)
+    def __init__(self, key: str, command: str, fingerprint: str, result: str | None,
+                 timestamp: datetime) -> None:
+        self.key = key
+        self.command = command
+        self.fingerprint = fingerprint
+        self.result = result

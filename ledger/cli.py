@@ -11,6 +11,7 @@ Commands other than ``init``, ``simulate`` and ``demo`` never create a database.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -100,7 +101,7 @@ DATE, INSTANT, DECIMAL = DateType(), InstantType(), DecimalType()
 
 class Context:
     def __init__(self, db: str | None, today: date | None, partner_id: str) -> None:
-        self.db = db or default_location()
+        self.db = db or default_location()  # None: the eventsourcing variables say where
         self.today = today
         self.partner_id = partner_id
 
@@ -120,6 +121,11 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+idempotency_option = click.option(
+    "--idempotency-key", "key", metavar="KEY",
+    help="Repeat-safe: the same key and arguments again return the first result and record "
+         "nothing; the same key with other arguments is refused.")
 
 
 @contextmanager
@@ -282,7 +288,7 @@ def init_command(ctx: Context) -> None:
     """Create an empty ledger (tables for events and views)."""
     with ctx.ledger(create=True), reported():
         pass
-    console.print(f"ledger ready at {ctx.db}")
+    console.print(f"ledger ready at {ctx.db or 'the store the environment names'}")
 
 
 @main.command("define-offer")
@@ -316,13 +322,14 @@ def define_offer_command(ctx: Context, offer_id: str, price: Decimal, currency: 
 @click.option("--name")
 @click.option("--currency")
 @click.option("--date", "day", type=DATE, help="Effective date [default: today].")
+@idempotency_option
 @pass_context
 def open_account_command(ctx: Context, account: str, billing_day: int, name: str | None,
-                         currency: str | None, day: date | None) -> None:
+                         currency: str | None, day: date | None, key: str | None) -> None:
     """Open a billing account."""
     with ctx.ledger() as ledger, reported():
         ledger.open_account(account, billing_day=billing_day, name=name, currency=currency,
-                            effective_date=day)
+                            effective_date=day, idempotency_key=key)
     console.print(f"account {account} opened")
 
 
@@ -330,6 +337,7 @@ def subscription_command(name: str, help_text: str) -> Callable[[Callable[..., N
     """A command on one subscription: ACCOUNT SUBSCRIPTION [...] [--date DATE]."""
 
     def register(function: Callable[..., None]) -> Any:
+        function = idempotency_option(function)
         function = click.option("--date", "day", type=DATE,
                                 help="Effective date [default: today].")(function)
         function = click.argument("subscription")(function)
@@ -346,33 +354,37 @@ def subscription_command(name: str, help_text: str) -> Callable[[Callable[..., N
 @click.option("--trial-days", type=int, default=30, show_default=True)
 @click.option("--auto-renew/--no-auto-renew", default=True, show_default=True)
 def purchase_command(ctx: Context, account: str, subscription: str, day: date | None, offer: str,
-                     quantity: int, trial: bool, trial_days: int, auto_renew: bool) -> None:
+                     quantity: int, trial: bool, trial_days: int, auto_renew: bool,
+                     key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
         ledger.purchase(account, subscription, offer, quantity, effective_date=day, trial=trial,
-                        trial_days=trial_days, auto_renew=auto_renew)
+                        trial_days=trial_days, auto_renew=auto_renew, idempotency_key=key)
     console.print(f"{account}/{subscription}: purchased {quantity} x {offer}")
 
 
 @subscription_command("change-quantity", "Set a subscription's number of licenses (the new total).")
 @click.argument("quantity", type=int)
 def change_quantity_command(ctx: Context, account: str, subscription: str, day: date | None,
-                            quantity: int) -> None:
+                            quantity: int, key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
-        ledger.change_quantity(account, subscription, quantity, effective_date=day)
+        ledger.change_quantity(account, subscription, quantity, effective_date=day,
+                               idempotency_key=key)
     console.print(f"{account}/{subscription}: {quantity} licenses")
 
 
 @subscription_command("suspend", "Suspend a subscription.")
-def suspend_command(ctx: Context, account: str, subscription: str, day: date | None) -> None:
+def suspend_command(ctx: Context, account: str, subscription: str, day: date | None,
+                    key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
-        ledger.suspend(account, subscription, effective_date=day)
+        ledger.suspend(account, subscription, effective_date=day, idempotency_key=key)
     console.print(f"{account}/{subscription}: suspended")
 
 
 @subscription_command("reactivate", "Reactivate a suspended subscription.")
-def reactivate_command(ctx: Context, account: str, subscription: str, day: date | None) -> None:
+def reactivate_command(ctx: Context, account: str, subscription: str, day: date | None,
+                       key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
-        ledger.reactivate(account, subscription, effective_date=day)
+        ledger.reactivate(account, subscription, effective_date=day, idempotency_key=key)
     console.print(f"{account}/{subscription}: reactivated")
 
 
@@ -380,26 +392,28 @@ def reactivate_command(ctx: Context, account: str, subscription: str, day: date 
 @click.option("--channel", type=click.Choice(["online", "assisted"]), default="online",
               show_default=True)
 def cancel_command(ctx: Context, account: str, subscription: str, day: date | None,
-                   channel: str) -> None:
+                   channel: str, key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
-        ledger.cancel(account, subscription, channel=channel, effective_date=day)
+        ledger.cancel(account, subscription, channel=channel, effective_date=day,
+                      idempotency_key=key)
     console.print(f"{account}/{subscription}: cancelled ({channel})")
 
 
 @subscription_command("add-payment-method", "Add a payment method (a trial then converts at its end).")
 def add_payment_method_command(ctx: Context, account: str, subscription: str,
-                               day: date | None) -> None:
+                               day: date | None, key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
-        ledger.add_payment_method(account, subscription, effective_date=day)
+        ledger.add_payment_method(account, subscription, effective_date=day, idempotency_key=key)
     console.print(f"{account}/{subscription}: payment method added")
 
 
 @subscription_command("set-auto-renew", "Turn auto-renew on or off.")
 @click.argument("setting", type=click.Choice(["on", "off"]))
 def set_auto_renew_command(ctx: Context, account: str, subscription: str, day: date | None,
-                           setting: str) -> None:
+                           setting: str, key: str | None) -> None:
     with ctx.ledger() as ledger, reported():
-        ledger.set_auto_renew(account, subscription, setting == "on", effective_date=day)
+        ledger.set_auto_renew(account, subscription, setting == "on", effective_date=day,
+                              idempotency_key=key)
     console.print(f"{account}/{subscription}: auto-renew {setting}")
 
 
@@ -408,12 +422,14 @@ def set_auto_renew_command(ctx: Context, account: str, subscription: str, day: d
 @click.argument("amount", type=DECIMAL)
 @click.option("--date", "day", type=DATE)
 @click.option("--reference", default="")
+@idempotency_option
 @pass_context
 def record_payment_command(ctx: Context, account: str, amount: Decimal, day: date | None,
-                           reference: str) -> None:
+                           reference: str, key: str | None) -> None:
     """Record a payment received from an account."""
     with ctx.ledger() as ledger, reported():
-        ledger.record_payment(account, amount, effective_date=day, reference=reference)
+        ledger.record_payment(account, amount, effective_date=day, reference=reference,
+                              idempotency_key=key)
     console.print(f"{account}: payment of {amount} recorded")
 
 
@@ -548,11 +564,20 @@ def rebuild_command(ctx: Context) -> None:
 @main.command("project")
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--verbose", is_flag=True, help="Print the tracked position after every batch.")
+@click.option("--follow", is_flag=True, help="Keep following the log (a projection worker).")
+@click.option("--interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="With --follow: seconds between polls when the log is quiet.")
+@click.option("--pause", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds to rest between batches, to spare a busy database.")
 @pass_context
-def project_command(ctx: Context, batch_size: int, verbose: bool) -> None:
-    """Bring the views up to date with the log (every read does this first); a worker."""
+def project_command(ctx: Context, batch_size: int, verbose: bool, follow: bool,
+                    interval: float, pause: float) -> None:
+    """Bring the views up to date with the log (every read does this first). Several of these
+    may run at once, on any machine: each batch's rows and position commit together, and a
+    batch another worker committed first is skipped."""
     with ctx.ledger() as ledger, reported(), progress_bar("projecting") as update:
         ledger.projector.batch_size = batch_size
+        ledger.projector.pause = pause
 
         def report(done: int, total: int) -> None:
             update(done, total)
@@ -560,6 +585,9 @@ def project_command(ctx: Context, batch_size: int, verbose: bool) -> None:
                 print(f"at {done}", flush=True)
 
         count = ledger.catch_up(report)
+        while follow:
+            time.sleep(interval)
+            count += ledger.catch_up(report)
     console.print(f"projected {count} events")
 
 

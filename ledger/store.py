@@ -9,7 +9,10 @@ eventsourcing library's own environment variables (``PERSISTENCE_MODULE``, ``SQL
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.errors import InvalidInput
@@ -65,3 +68,47 @@ def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
     env = store_env(location)
     name = env.get("SQLITE_DBNAME")
     return Path(name) if name else None
+
+
+def _connect(env: Mapping[str, str]) -> Any:
+    import psycopg
+
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+        connect_timeout=10,
+    )
+
+
+def _is_postgres_env(env: Mapping[str, str]) -> bool:
+    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" and "POSTGRES_DBNAME" in env
+
+
+def prepare(env: Mapping[str, str]) -> None:
+    """Create the PostgreSQL schema a location names, if it does not exist yet (the tables in
+    it are created by the eventsourcing library and the view store on first use)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if not _is_postgres_env(env) or not schema:
+        return
+    from psycopg import sql
+
+    with schema_lock(env), _connect(env) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+_DDL_LOCK = 0x6C656467  # an arbitrary advisory-lock key for this ledger's table creation
+
+
+@contextmanager
+def schema_lock(env: Mapping[str, str]) -> Iterator[None]:
+    """Serialise table creation between processes starting at once on PostgreSQL, whose
+    concurrent ``CREATE TABLE IF NOT EXISTS`` can fail; on SQLite, a no-op."""
+    if not _is_postgres_env(env):
+        yield
+        return
+    with _connect(env) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_DDL_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_DDL_LOCK,))

@@ -7,14 +7,21 @@ The same pull loop serves SQLite (whose recorder has no subscriptions) and Postg
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    OperationalError,
+    Tracking,
+)
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment
 
 from ledger.application import BillingLedger
+from ledger.store import schema_lock
 from projections.billing import TOPICS, ops_for
 from projections.views import PostgresBillingViews, SQLiteBillingViews, _Views
 
@@ -33,7 +40,8 @@ class ViewStore:
         cls: type[Any] = (
             SQLiteBillingViews if isinstance(self.factory, SQLiteFactory) else PostgresBillingViews
         )
-        views: Any = self.factory.tracking_recorder(cls)
+        with schema_lock(merged):
+            views: Any = self.factory.tracking_recorder(cls)
         self.views: _Views = views
 
     def close(self) -> None:
@@ -50,6 +58,8 @@ class Projector:
         self.batch_size = batch_size
         self.partner_id = partner_id
         self.name = ledger.name
+        self.conflicts = 0
+        self.pause = 0.0  # seconds to sleep between batches (throttles a rebuild on a busy store)
 
     @property
     def position(self) -> int:
@@ -74,12 +84,23 @@ class Projector:
             for notification in notifications:
                 event = self.ledger.mapper.to_domain_event(notification)
                 ops.extend(ops_for(event, notification.id, self.partner_id))
+            try:
+                self.views.apply(ops, Tracking(self.name, notifications[-1].id))
+            except (IntegrityError, OperationalError) as error:
+                if isinstance(error, OperationalError) and "locked" not in str(error):
+                    raise
+                # Another worker committed this batch first (its rows and position stand,
+                # ours rolled back): carry on from wherever the position is now.
+                self.conflicts += 1
+                position = self.position
+                continue
             position = notifications[-1].id
-            self.views.apply(ops, Tracking(self.name, position))
             done += len(notifications)
             batches += 1
             if progress is not None:
                 progress(min(position, target), max(target, position))
+            if self.pause:
+                time.sleep(self.pause)
         return done
 
     def rebuild(self, progress: Progress | None = None) -> int:

@@ -91,11 +91,12 @@ def rows(lines: Iterable[ChargeLine]) -> list[tuple[str, str, str, str, int, str
     return [row(line) for line in lines]
 
 
-def sqlite_ledger(path: Path, start: date) -> BillingLedger:
-    return BillingLedger(store_env(path), clock=TestClock(start))
+def write_ledger(location: Path | str, start: date) -> BillingLedger:
+    """The write side alone on ``location`` (a SQLite path or a PostgreSQL URL)."""
+    return BillingLedger(store_env(location), clock=TestClock(start))
 
 
-def seed_ledger(path: Path, start: date, price: str = "48.00", convention: str = "daily-rate",
+def seed_ledger(path: Path | str, start: date, price: str = "48.00", convention: str = "daily-rate",
                 billing_day: int = 15) -> Ledger:
     """A ``Ledger`` (write side and views) with one offer ``o1`` and one account ``acme``."""
     ledger = Ledger(path, clock=TestClock(start))

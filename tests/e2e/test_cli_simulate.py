@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import NewStore
 from tests.support import SCENARIOS
 
 SEED = sorted((SCENARIOS / "seed").glob("*.yaml"))
@@ -31,11 +32,12 @@ def test_simulate_writes_one_file_per_billing_date_and_exits_0(path: Path, tmp_p
         assert column in header.split(",")
 
 
-def test_simulate_keeps_the_ledger_in_the_given_database(tmp_path: Path) -> None:
-    db = tmp_path / "kept.sqlite"
-    done = run("simulate", str(SEED[2]), "--out", str(tmp_path / "o"), "--db", str(db), "-q")
+def test_simulate_keeps_the_ledger_in_the_given_database(tmp_path: Path, new_store: NewStore) -> None:
+    db = new_store("kept")
+    done = run("simulate", str(SEED[2]), "--out", str(tmp_path / "o"), "--db", db, "-q")
     assert done.returncode == 0, done.stderr
-    assert db.stat().st_size > 0
+    listed = run("--db", db, "invoices")
+    assert listed.returncode == 0 and "seed-change-quantity-20180215" in listed.stdout
 
 
 SCENARIO = """format: 1

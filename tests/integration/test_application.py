@@ -13,6 +13,7 @@ from ledger import errors
 from ledger.application import BillingLedger
 from ledger.clock import SystemClock
 from ledger.store import store_env
+from tests.conftest import NewStore
 from tests.support import offer
 
 Make = Callable[..., BillingLedger]
@@ -68,9 +69,10 @@ def test_every_ledger_error_is_one_hierarchy() -> None:
             assert issubclass(value, errors.LedgerError), name
 
 
-def test_works_under_freezegun_with_the_system_clock(tmp_path: object) -> None:
+def test_works_under_freezegun_with_the_system_clock(new_store: NewStore) -> None:
+    location = new_store("frozen")
     with freeze_time("2018-01-13 09:30:00") as frozen:
-        ledger = BillingLedger(store_env(f"{tmp_path}/frozen.sqlite"), clock=SystemClock())
+        ledger = BillingLedger(store_env(location), clock=SystemClock())
         ledger.define_offer(offer("48.00"))
         ledger.open_account("acme", billing_day=15)
         ledger.purchase("acme", "S1", "o1", 1)
@@ -80,7 +82,7 @@ def test_works_under_freezegun_with_the_system_clock(tmp_path: object) -> None:
         assert issued.billing_date == date(2018, 1, 15)
         assert issued.timestamp == datetime(2018, 1, 16, 8, tzinfo=UTC)
         ledger.close()
-    reopened = BillingLedger(store_env(f"{tmp_path}/frozen.sqlite"))
+    reopened = BillingLedger(store_env(location))
     purchased = reopened.history("acme", "S1")[0]
     assert purchased.timestamp == datetime(2018, 1, 13, 9, 30, tzinfo=UTC)
     assert type(purchased.effective_date) is date

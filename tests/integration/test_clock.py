@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import scenario as scenarios
 from ledger.application import BillingLedger
 from projections import reconciliation
-from tests.support import SCENARIOS, sqlite_ledger
+from tests.conftest import NewStore, temporary_store
+from tests.support import SCENARIOS, write_ledger
 
 TEXT = """
 format: 1
@@ -35,26 +36,31 @@ until: 2018-04-30
 
 def files_after(ledger: BillingLedger, scenario: scenarios.Scenario,
                 advance: Callable[[BillingLedger, date], None]) -> dict[str, bytes]:
-    for terms in scenario.offers.values():
-        ledger.define_offer(terms)
-    ledger.open_account(scenario.account, billing_day=scenario.billing_day)
-    for action in scenario.actions:
-        advance(ledger, action.day)
-        if action.action == "purchase":
-            ledger.purchase(scenario.account, action.subscription, action.fields["offer"],
-                            action.fields["quantity"])
-        elif action.action == "change_quantity":
-            ledger.change_quantity(scenario.account, action.subscription, action.fields["quantity"])
-        elif action.action == "set_auto_renew":
-            ledger.set_auto_renew(scenario.account, action.subscription, action.fields["enabled"])
-        else:
-            getattr(ledger, action.action)(scenario.account, action.subscription)
-    advance(ledger, scenario.until + timedelta(days=1))
-    return {
-        reconciliation.file_name(issued.billing_date): reconciliation.render(
-            ledger.invoice_document(scenario.account, issued.billing_date) or {})
-        for issued in ledger.issued_invoices(scenario.account)
-    }
+    try:
+        for terms in scenario.offers.values():
+            ledger.define_offer(terms)
+        ledger.open_account(scenario.account, billing_day=scenario.billing_day)
+        for action in scenario.actions:
+            advance(ledger, action.day)
+            if action.action == "purchase":
+                ledger.purchase(scenario.account, action.subscription, action.fields["offer"],
+                                action.fields["quantity"])
+            elif action.action == "change_quantity":
+                ledger.change_quantity(scenario.account, action.subscription,
+                                       action.fields["quantity"])
+            elif action.action == "set_auto_renew":
+                ledger.set_auto_renew(scenario.account, action.subscription,
+                                      action.fields["enabled"])
+            else:
+                getattr(ledger, action.action)(scenario.account, action.subscription)
+        advance(ledger, scenario.until + timedelta(days=1))
+        return {
+            reconciliation.file_name(issued.billing_date): reconciliation.render(
+                ledger.invoice_document(scenario.account, issued.billing_date) or {})
+            for issued in ledger.issued_invoices(scenario.account)
+        }
+    finally:
+        ledger.close()
 
 
 def day_by_day(ledger: BillingLedger, target: date) -> None:
@@ -68,22 +74,23 @@ def in_one_jump(ledger: BillingLedger, target: date) -> None:
     ledger.advance_to(target)
 
 
-def test_day_by_day_and_one_jump_write_identical_files(tmp_path: Path) -> None:
+def test_day_by_day_and_one_jump_write_identical_files(new_store: NewStore) -> None:
     scenario = scenarios.parse(TEXT)
     start = scenario.start
-    stepped = files_after(sqlite_ledger(tmp_path / "a.sqlite", start), scenario, day_by_day)
-    jumped = files_after(sqlite_ledger(tmp_path / "b.sqlite", start), scenario, in_one_jump)
+    stepped = files_after(write_ledger(new_store("a"), start), scenario, day_by_day)
+    jumped = files_after(write_ledger(new_store("b"), start), scenario, in_one_jump)
     assert stepped == jumped
     assert len(stepped) >= 6  # purchases, changes, suspension, reactivation, a renewal
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(splits=st.lists(st.integers(min_value=1, max_value=90), min_size=1, max_size=12))
-def test_any_split_of_the_advance_gives_the_same_files(tmp_path_factory: object, splits: list[int]) -> None:
+def test_any_split_of_the_advance_gives_the_same_files(backend: str, tmp_path: Path,
+                                                       splits: list[int]) -> None:
     scenario = scenarios.load(SCENARIOS / "seed" / "06-suspend-and-reactivate.yaml")
-    folder = tmp_path_factory.mktemp("split")  # type: ignore[attr-defined]
-    reference = files_after(sqlite_ledger(folder / "ref.sqlite", scenario.start), scenario,
-                            in_one_jump)
+    with temporary_store(backend, tmp_path) as reference_store:
+        reference = files_after(write_ledger(reference_store, scenario.start), scenario, in_one_jump)
 
     def in_pieces(ledger: BillingLedger, target: date) -> None:
         day = ledger.clock.now().date()
@@ -94,5 +101,6 @@ def test_any_split_of_the_advance_gives_the_same_files(tmp_path_factory: object,
             ledger.advance_to(day)
         ledger.advance_to(target)
 
-    pieces = files_after(sqlite_ledger(folder / "pieces.sqlite", scenario.start), scenario, in_pieces)
+    with temporary_store(backend, tmp_path) as pieces_store:
+        pieces = files_after(write_ledger(pieces_store, scenario.start), scenario, in_pieces)
     assert pieces == reference

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from ledger import errors, invoicing
 from ledger.offers import OfferTerms
+from tests.conftest import NewStore
 from tests.support import seed_ledger
 
 
-def test_the_final_invoice_is_the_outstanding_balance_minus_the_prorated_credit(tmp_path: Path) -> None:
-    ledger = seed_ledger(tmp_path / "f.sqlite", date(2018, 1, 13))
+def test_the_final_invoice_is_the_outstanding_balance_minus_the_prorated_credit(new_store: NewStore) -> None:
+    ledger = seed_ledger(new_store("f"), date(2018, 1, 13))
     ledger.purchase("acme", "S1", "o1", 1)
     ledger.advance_to(date(2018, 3, 1))
     ledger.cancel("acme", "S1")
@@ -28,8 +28,8 @@ def test_the_final_invoice_is_the_outstanding_balance_minus_the_prorated_credit(
     ledger.close()
 
 
-def test_a_credit_larger_than_the_charges_is_carried_never_lost(tmp_path: Path) -> None:
-    ledger = seed_ledger(tmp_path / "c.sqlite", date(2018, 1, 13))
+def test_a_credit_larger_than_the_charges_is_carried_never_lost(new_store: NewStore) -> None:
+    ledger = seed_ledger(new_store("c"), date(2018, 1, 13))
     ledger.purchase("acme", "S1", "o1", 10)
     ledger.advance_to(date(2018, 1, 20))
     ledger.record_payment("acme", Decimal("480.00"), reference="wire 42")
@@ -48,8 +48,8 @@ def test_a_credit_larger_than_the_charges_is_carried_never_lost(tmp_path: Path) 
     ledger.close()
 
 
-def test_cancelling_a_suspended_subscription_still_gets_a_final_invoice(tmp_path: Path) -> None:
-    ledger = seed_ledger(tmp_path / "s.sqlite", date(2018, 1, 13))
+def test_cancelling_a_suspended_subscription_still_gets_a_final_invoice(new_store: NewStore) -> None:
+    ledger = seed_ledger(new_store("s"), date(2018, 1, 13))
     ledger.purchase("acme", "S1", "o1", 1)
     ledger.advance_to(date(2018, 3, 1))
     ledger.suspend("acme", "S1")
@@ -76,9 +76,9 @@ def test_cancelling_a_suspended_subscription_still_gets_a_final_invoice(tmp_path
          errors.SubscriptionEnded, "cancelled"),
     ],
 )
-def test_refused_commands_append_nothing_and_say_why(tmp_path: Path, setup: object, command: object,
+def test_refused_commands_append_nothing_and_say_why(new_store: NewStore, setup: object, command: object,
                                                      error: type[Exception], words: str) -> None:
-    ledger = seed_ledger(tmp_path / "r.sqlite", date(2018, 1, 13))
+    ledger = seed_ledger(new_store("r"), date(2018, 1, 13))
     ledger.purchase("acme", "S1", "o1", 2)
     ledger.purchase("acme", "BIG", "o1", 25)
     ledger.purchase("acme", "T1", "o1", 1, trial=True)
@@ -91,8 +91,8 @@ def test_refused_commands_append_nothing_and_say_why(tmp_path: Path, setup: obje
     ledger.close()
 
 
-def test_a_renewal_takes_the_catalog_price_of_the_day_running_terms_keep_theirs(tmp_path: Path) -> None:
-    ledger = seed_ledger(tmp_path / "p.sqlite", date(2018, 1, 13))
+def test_a_renewal_takes_the_catalog_price_of_the_day_running_terms_keep_theirs(new_store: NewStore) -> None:
+    ledger = seed_ledger(new_store("p"), date(2018, 1, 13))
     ledger.purchase("acme", "S1", "o1", 1)
     ledger.advance_to(date(2018, 6, 1))
     ledger.define_offer(OfferTerms.create("o1", price="60.00", currency="USD", term="P1Y",
@@ -108,8 +108,8 @@ def test_a_renewal_takes_the_catalog_price_of_the_day_running_terms_keep_theirs(
     ledger.close()
 
 
-def test_a_suspended_subscription_renews_suspended_and_can_be_reactivated(tmp_path: Path) -> None:
-    ledger = seed_ledger(tmp_path / "x.sqlite", date(2018, 1, 13))
+def test_a_suspended_subscription_renews_suspended_and_can_be_reactivated(new_store: NewStore) -> None:
+    ledger = seed_ledger(new_store("x"), date(2018, 1, 13))
     ledger.purchase("acme", "S1", "o1", 1)
     ledger.advance_to(date(2018, 12, 1))
     ledger.suspend("acme", "S1")

@@ -12,6 +12,7 @@ from ledger import scenario as scenarios
 from ledger.cli import seed_scenarios
 from ledger.simulation import simulate
 from projections.reconciliation import COLUMNS
+from tests.conftest import NewStore
 from tests.support import SCENARIOS
 
 SEED = sorted((SCENARIOS / "seed").glob("*.yaml"))
@@ -24,10 +25,10 @@ def test_there_are_six_seed_scenarios_and_the_package_ships_the_same_files() -> 
 
 
 @pytest.mark.parametrize("path", SEED, ids=lambda p: p.stem)
-def test_seed_scenario_reproduces_every_line_of_the_article(path: Path, tmp_path: Path) -> None:
+def test_seed_scenario_reproduces_every_line_of_the_article(path: Path, new_store: NewStore) -> None:
     scenario = scenarios.load(path)
     assert scenario.expect, "a seed scenario states what the article shows"
-    result = simulate(scenario, tmp_path / "ledger.sqlite")
+    result = simulate(scenario, new_store())
     assert result.diff == []
     for day, wanted in scenario.expect.items():
         name = f"reconciliation-{day.isoformat()}.csv"
@@ -45,11 +46,11 @@ def test_seed_scenario_reproduces_every_line_of_the_article(path: Path, tmp_path
         assert got == expected
 
 
-def test_a_scenario_that_differs_from_expect_reports_a_readable_diff(tmp_path: Path) -> None:
+def test_a_scenario_that_differs_from_expect_reports_a_readable_diff(new_store: NewStore) -> None:
     text = (SCENARIOS / "seed" / "03-change-license-quantity.yaml").read_text()
     wrong = scenarios.parse(text.replace('unit_price: "44.98", quantity: 2, amount: "89.96"',
                                          'unit_price: "44.98", quantity: 2, amount: "89.97"'))
-    result = simulate(wrong, tmp_path / "x.sqlite")
+    result = simulate(wrong, new_store())
     assert not result.matches
     assert "  - expected, not produced: S1 2018-02-01..2019-01-12 Cycle Instance Prorate " \
            "44.98 x 2 = 89.97" in result.diff
