@@ -432,9 +432,13 @@ def _settle_new_days(ent: _Entitlement, posting: _Posting, window: Period, charg
 
 def _settle_unused_days(ent: _Entitlement, posting: _Posting, window: Period, charge_type: str,
                         trigger: int) -> None:
-    """Credit what is billed where nothing is owed any more (suspension, cancellation)."""
+    """Credit what is billed where nothing is owed any more (suspension, cancellation).
+
+    Days billed only by lines of this same billing date (a renewal recorded the same day,
+    say) are not charged and credited back: those lines are withdrawn and the rest rebilled."""
     runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
-    if any(run.owed != 0 for run in runs):
+    unposted = any(line in posting.batch and line.end >= window.start for line in posting.open)
+    if unposted or any(run.owed != 0 for run in runs):
         _rebill(ent, posting, runs, charge_type, trigger)
         return
     for run in runs:
@@ -501,8 +505,8 @@ def _extend_to_rating_period(ent: _Entitlement, posting: _Posting, ev: Any, day:
     when that cycle opens a renewed one-month term. Under annual billing the period is the
     term, and a renewal keeps its own line."""
     found = ent.service_period(day)
-    if posting.horizon is None or found is None:
-        return
+    if posting.horizon is None or found is None or ev.effective_date >= day:
+        return  # effective on the anniversary itself: the month it opens is a plain cycle
     period, term = found
     if term.offer.billing is BillingFrequency.ANNUAL and ev.effective_date not in term.period:
         return

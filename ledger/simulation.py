@@ -64,9 +64,11 @@ def simulate(scenario: Scenario, db: str | os.PathLike[str] | None = None,
                 date.fromisoformat(row["billing_date"]) for row in ledger.invoices(scenario.account)
             )
             documents = {day: ledger.invoice(scenario.account, day) for day in days}
+            # A file for every billing date that posted at least one line (a final invoice
+            # after a cancellation may have none).
             files = {
                 reconciliation.file_name(day): ledger.reconciliation(scenario.account, day)
-                for day in days
+                for day in days if documents[day]["subscriptions"]
             }
         finally:
             ledger.close()

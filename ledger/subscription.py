@@ -12,7 +12,7 @@ time (``timestamp``, given by the application's clock).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from enum import StrEnum
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -43,7 +43,7 @@ ONLINE_CANCELLATION_LIMIT = 25
 DEFAULT_TRIAL_DAYS = 30
 
 
-class Status(StrEnum):
+class Status(Enum):
     TRIAL = "trial"
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -55,7 +55,7 @@ class Status(StrEnum):
         return self in (Status.CANCELLED, Status.EXPIRED)
 
 
-class Channel(StrEnum):
+class Channel(Enum):
     """How a cancellation was asked for."""
 
     ONLINE = "online"
@@ -399,10 +399,11 @@ class Subscription(LedgerAggregate):
     def _renewed(
         self, effective_date: date, term_end: date, offer: OfferTerms, timestamp: datetime
     ) -> None:
+        # A renewal is not an action: an action dated before it may still be recorded later
+        # (so a one-month term renewing every month does not block backdated changes).
         self.offer = offer
         self.term_index += 1
         self.term = Period(effective_date, term_end)
-        self.last_effective_date = max(self.last_effective_date, effective_date)
 
     @event(Expired)
     def _expired(self, effective_date: date, reason: str, timestamp: datetime) -> None:

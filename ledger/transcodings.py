@@ -12,6 +12,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -22,8 +23,10 @@ from eventsourcing.persistence import (
 )
 
 from ledger.charges import ChargeLine
+from ledger.dates import Period
 from ledger.money import Rounding
 from ledger.offers import BillingFrequency, Convention, OfferTerms
+from ledger.subscription import Channel, Status
 
 
 class LedgerTranscoder(JSONTranscoder):
@@ -88,7 +91,23 @@ def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
         EnumAsValue(BillingFrequency, "billing_frequency"),
         EnumAsValue(Convention, "convention"),
         EnumAsValue(Rounding, "rounding"),
+        EnumAsValue(Status, "subscription_status"),
+        EnumAsValue(Channel, "cancellation_channel"),
+        DataclassAsDict(Period, "period"),
         DataclassAsDict(OfferTerms, "offer_terms"),
         DataclassAsDict(ChargeLine, "charge_line"),
     ):
         transcoder.register(transcoding)
+
+
+class LedgerSnapshot(Snapshot):
+    """A snapshot stamped with the time of the last event it holds (which came from the
+    ledger's clock), not with the machine's time: snapshots are a cache of the events."""
+
+    @classmethod
+    def take(cls, aggregate: Any) -> LedgerSnapshot:
+        taken = super().take(aggregate)
+        return cls(
+            originator_id=taken.originator_id, originator_version=taken.originator_version,
+            timestamp=aggregate.modified_on, topic=taken.topic, state=taken.state,
+        )

@@ -125,3 +125,20 @@ def test_a_suspended_subscription_renews_suspended_and_can_be_reactivated(new_st
     # Suspended at the renewal: the renewed term owed nothing until the reactivation.
     assert "2019-01-15" not in {row["billing_date"] for row in ledger.invoices("acme")}
     ledger.close()
+
+
+def test_a_change_backdated_before_a_monthly_renewal_is_accepted(new_store: NewStore) -> None:
+    ledger = seed_ledger(new_store("b"), date(2018, 1, 13))
+    ledger.define_offer(OfferTerms.create("m1", price="4.00", currency="USD", term="P1M",
+                                          billing="monthly", convention="daily-rate",
+                                          daily_rate_places=3))
+    ledger.purchase("acme", "S1", "m1", 1)
+    ledger.advance_to(date(2018, 2, 14))  # the one-month term renewed on 2/13
+    ledger.change_quantity("acme", "S1", 2, effective_date=date(2018, 2, 1))
+    ledger.advance_to(date(2018, 2, 16))
+    lines = invoicing.invoice_lines(ledger.invoice("acme", date(2018, 2, 15)))
+    # As Partner Center's monthly article bills a 2/1 change: 2.45, 3.10, and the new month.
+    assert [(line["start"], line["amount"]) for line in lines] == [
+        ("2018-01-13", "-4.00"), ("2018-01-13", "2.45"), ("2018-02-01", "3.10"),
+        ("2018-02-13", "8.00")]
+    ledger.close()

@@ -1,0 +1,351 @@
+"""The ledger against the limits of its own store: one command, figures printed.
+
+    python -m benchmarks.run --events 100000 [--backend sqlite|postgres] [--db PATH|URL]
+
+1. commands per second through the application API, and the same store's raw rate of
+   appending equivalent events with a bare eventsourcing Application (target ratio >= 0.70);
+2. a full rebuild of every projection, events per second, and the same run's raw rate of
+   reading and decoding the same notifications (target ratio >= 0.30);
+3. the latency of re-deriving one issued invoice of an account with 10 years of monthly
+   history (median and p95 over all its invoices; target < 50 ms);
+4. the peak resident memory of a rebuild at two sizes at least 10x apart (target: flat
+   within 20%).
+
+The book is generated reproducibly from ``--seed`` (``benchmarks/book.py``) and kept in
+``--db`` (default ``benchmarks/data/book-<events>.sqlite``), so later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from benchmarks.book import generate, play
+from ledger import ids
+from ledger.account import BillingAccount
+from ledger.application import BillingLedger
+from ledger.clock import TestClock
+from ledger.errors import LedgerError
+from ledger.offers import OfferTerms
+from ledger.store import store_env
+from projections.audit import rederive
+from projections.billing import TOPICS
+from projections.runner import Projector, ViewStore
+
+DATA = Path(__file__).parent / "data"
+EVENTS_PER_ACCOUNT_YEAR = 33  # measured on generate(): used to size the book
+
+
+@dataclass
+class Figures:
+    backend: str
+    events: int = 0
+    accounts: int = 0
+    generation_seconds: float = 0.0
+    commands: int = 0
+    command_rate: float = 0.0
+    raw_append_rate: float = 0.0
+    rebuild_events: int = 0
+    rebuild_rate: float = 0.0
+    raw_read_rate: float = 0.0
+    invoice_latency_ms: dict[str, float] = field(default_factory=dict)
+    rebuild_peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    machine: str = ""
+
+    @property
+    def command_ratio(self) -> float:
+        return self.command_rate / self.raw_append_rate if self.raw_append_rate else 0.0
+
+    @property
+    def rebuild_ratio(self) -> float:
+        return self.rebuild_rate / self.raw_read_rate if self.raw_read_rate else 0.0
+
+
+# ---------------------------------------------------------------------------- the book
+def location_for(args: argparse.Namespace, events: int, suffix: str = "") -> str:
+    if args.backend == "postgres":
+        base = args.pg or "postgresql://postgres@127.0.0.1:5432/test"
+        return f"{base}?schema=bench_{events}{suffix}"
+    DATA.mkdir(exist_ok=True)
+    return str(DATA / f"book-{events}{suffix}.sqlite")
+
+
+def build_book(location: str, events: int, seed: int, years: int) -> tuple[int, int, float]:
+    """Generate (or reuse) a book of about ``events`` events; (events, accounts, seconds)."""
+    accounts = max(1, round(events / (EVENTS_PER_ACCOUNT_YEAR * years)))
+    plan = generate(accounts, years=years, seed=seed)
+    app = BillingLedger(store_env(location), clock=TestClock(plan.start))
+    try:
+        existing = app.recorder.max_notification_id() or 0
+        if existing:
+            return existing, accounts, 0.0
+        started = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            if done % 100 == 0 or done == total:
+                log(f"  book: day {done}/{total}, {app.recorder.max_notification_id()} events")
+
+        play(plan, app, progress=progress)
+        return app.recorder.max_notification_id() or 0, accounts, time.perf_counter() - started
+    finally:
+        app.close()
+
+
+# ---------------------------------------------------------------------------- 1. commands
+class Probe(Aggregate):
+    """The bare baseline: an aggregate whose event carries what a license change carries."""
+
+    @event("Created")
+    def __init__(self, quantity: int) -> None:
+        self.quantity = quantity
+
+    @event("QuantityChanged")
+    def change(self, quantity: int, previous_quantity: int, effective_date: str) -> None:
+        self.quantity = quantity
+
+
+def measure_commands(location: str, raw_location: str, count: int, day: date) -> tuple[float, float]:
+    """Commands per second through ``BillingLedger`` (license changes on ``day``, the book's
+    last day, so no renewal falls due on the way), and a bare ``Application``'s rate of
+    saving one equivalent event per transaction on the same backend."""
+    ledger = BillingLedger(store_env(location), clock=TestClock(day))
+    try:
+        keys = [(account, sub) for account in ledger.account_keys()
+                for sub in ledger.account(account).subscriptions]
+        targets = []
+        for account, sub in keys:
+            aggregate = ledger.subscription(account, sub)
+            if aggregate.status.value == "active" and len(targets) < 2000:
+                targets.append((account, sub, aggregate.quantity))
+        if not targets:
+            raise SystemExit("the book has no active subscription to change")
+        started = time.perf_counter()
+        done = 0
+        for n in range(count):
+            account, sub, quantity = targets[n % len(targets)]
+            new = quantity + 1 + (n // len(targets)) % 2
+            try:
+                ledger.change_quantity(account, sub, new)
+                done += 1
+            except LedgerError:
+                pass
+        command_rate = done / (time.perf_counter() - started)
+    finally:
+        ledger.close()
+
+    raw = Application(env=store_env(raw_location))
+    try:
+        probes = [Probe(quantity=1) for _ in range(min(2000, count))]
+        raw.save(*probes)
+        started = time.perf_counter()
+        for n in range(count):
+            probe = probes[n % len(probes)]
+            probe.change(quantity=probe.quantity + 1, previous_quantity=probe.quantity,
+                         effective_date="2100-01-01")
+            raw.save(probe)
+        raw_rate = count / (time.perf_counter() - started)
+    finally:
+        raw.close()
+    return command_rate, raw_rate
+
+
+# ---------------------------------------------------------------------------- 2. rebuild
+def measure_rebuild(location: str) -> tuple[int, float, float]:
+    """(events folded, rebuild events/s, raw read-and-decode events/s) on the same log."""
+    env = store_env(location)
+    ledger = BillingLedger(env)
+    store = ViewStore(env)
+    try:
+        projector = Projector(ledger, store)
+        started = time.perf_counter()
+        count = projector.rebuild()
+        rebuild_rate = count / (time.perf_counter() - started)
+
+        started = time.perf_counter()
+        position, read = 0, 0
+        while True:
+            batch = ledger.recorder.select_notifications(
+                start=position, limit=projector.batch_size, topics=TOPICS, inclusive_of_start=False)
+            if not batch:
+                break
+            for notification in batch:
+                ledger.mapper.to_domain_event(notification)
+            read += len(batch)
+            position = batch[-1].id
+        raw_rate = read / (time.perf_counter() - started)
+        return count, rebuild_rate, raw_rate
+    finally:
+        store.close()
+        ledger.close()
+
+
+def peak_rss_of_rebuild(location: str) -> float:
+    """Peak resident memory (MB) of a process that rebuilds every view of ``location``."""
+    code = (
+        "import resource, sys\n"
+        "from benchmarks.run import measure_rebuild\n"
+        "measure_rebuild(sys.argv[1])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, location], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    return int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+# ---------------------------------------------------------------------------- 3. latency
+def long_history(location: str) -> None:
+    """One account with ten years of monthly billing and a change or two every year."""
+    start = date(2010, 1, 13)
+    app = BillingLedger(store_env(location), clock=TestClock(start))
+    try:
+        if app.recorder.max_notification_id():
+            return
+        app.define_offer(OfferTerms.create("m365", price="20.00", currency="USD", term="P1M",
+                                           billing="monthly", convention="daily-rate",
+                                           daily_rate_places=3))
+        app.define_offer(OfferTerms.create("e3y", price="240.00", currency="USD", term="P1Y",
+                                           billing="monthly", convention="exact"))
+        app.open_account("decade", billing_day=20)
+        app.purchase("decade", "S1", "m365", 10)
+        app.purchase("decade", "S2", "e3y", 5)
+        for year in range(10):
+            app.advance_to(date(2010 + year, 4, 2))
+            app.change_quantity("decade", "S1", 11 + year)
+            app.advance_to(date(2010 + year, 9, 17))
+            app.change_quantity("decade", "S2", 6 + (year % 2) if year % 2 == 0 else 5)
+        app.advance_to(date(2020, 1, 31))
+    finally:
+        app.close()
+
+
+def measure_invoice_latency(location: str) -> dict[str, float]:
+    app = BillingLedger(store_env(location))
+    try:
+        events = list(app.events.get(ids.account_id("decade")))
+        issued = [ev for ev in events if isinstance(ev, BillingAccount.InvoiceIssued)]
+        timings = []
+        for invoice in issued:
+            started = time.perf_counter()
+            document = rederive(app, invoice, list(app.events.get(ids.account_id("decade"),
+                                                                  lte=invoice.originator_version)))
+            timings.append((time.perf_counter() - started) * 1000)
+            assert document is not None and document["invoice_number"] == invoice.invoice_number
+        timings.sort()
+        return {
+            "invoices": float(len(timings)),
+            "median": statistics.median(timings),
+            "p95": timings[min(len(timings) - 1, int(len(timings) * 0.95))],
+            "max": timings[-1],
+        }
+    finally:
+        app.close()
+
+
+# ---------------------------------------------------------------------------- report
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+        cpu = f"{names[0]} x{len(names)}" if names else cpu
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {memory:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def report(f: Figures) -> str:
+    lat = f.invoice_latency_ms
+    rss = list(f.rebuild_peak_rss_mb.items())
+    growth = (rss[1][1] / rss[0][1] - 1) * 100 if len(rss) == 2 else 0.0
+    rows = [
+        ("book", f"{f.events:,} events, {f.accounts:,} accounts ({f.backend})", ""),
+        ("1. commands/s (application API)", f"{f.command_rate:,.0f}", ""),
+        ("   raw appends/s (bare Application)", f"{f.raw_append_rate:,.0f}", ""),
+        ("   ratio", f"{f.command_ratio:.2f}", "target >= 0.70"),
+        ("2. rebuild events/s", f"{f.rebuild_rate:,.0f}", f"{f.rebuild_events:,} events"),
+        ("   raw read+decode events/s", f"{f.raw_read_rate:,.0f}", ""),
+        ("   ratio", f"{f.rebuild_ratio:.2f}", "target >= 0.30"),
+        ("3. re-derive one invoice, 10 years", f"median {lat.get('median', 0):.1f} ms, "
+         f"p95 {lat.get('p95', 0):.1f} ms", f"{lat.get('invoices', 0):.0f} invoices; target < 50 ms"),
+        ("4. rebuild peak RSS", ", ".join(f"{k}: {v:.0f} MB" for k, v in rss),
+         f"growth {growth:+.1f}%; target within 20%"),
+        ("machine", f.machine, ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{a.ljust(width)}  {b}{'   (' + c + ')' if c else ''}" for a, b, c in rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000, help="size of the book")
+    parser.add_argument("--years", type=int, default=5, help="years of history in the book")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pg", help="PostgreSQL URL without schema (default: local test db)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--commands", type=int, default=5000)
+    parser.add_argument("--json", help="also write the figures as JSON to this file")
+    args = parser.parse_args(argv)
+
+    figures = Figures(backend=args.backend, machine=machine())
+    location = location_for(args, args.events)
+    log(f"book of ~{args.events:,} events at {location}")
+    figures.events, figures.accounts, figures.generation_seconds = build_book(
+        location, args.events, args.seed, args.years)
+    small = location_for(args, args.events // 10, "-tenth")
+    log(f"a tenth of it at {small}")
+    build_book(small, args.events // 10, args.seed, args.years)
+
+    log("2. rebuild")
+    figures.rebuild_events, figures.rebuild_rate, figures.raw_read_rate = measure_rebuild(location)
+
+    log("3. invoice latency")
+    decade = location_for(args, 0, "-decade")
+    long_history(decade)
+    figures.invoice_latency_ms = measure_invoice_latency(decade)
+
+    log("4. rebuild memory")
+    figures.rebuild_peak_rss_mb = {
+        f"{args.events // 10:,} events": peak_rss_of_rebuild(small),
+        f"{args.events:,} events": peak_rss_of_rebuild(location),
+    }
+
+    # Last, because it appends license changes to the book.
+    log("1. commands")
+    raw = location_for(args, args.events, f"-raw-{uuid.uuid4().hex[:8]}")
+    figures.commands = args.commands
+    book_end = generate(1, years=args.years, seed=args.seed).end
+    figures.command_rate, figures.raw_append_rate = measure_commands(location, raw, args.commands,
+                                                                     book_end)
+    if args.backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{raw}{suffix}").unlink(missing_ok=True)
+    text = report(figures)
+    print(text)
+    if args.json:
+        payload: dict[str, Any] = asdict(figures)
+        payload.update(command_ratio=figures.command_ratio, rebuild_ratio=figures.rebuild_ratio)
+        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
