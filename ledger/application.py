@@ -12,9 +12,11 @@ rules (:mod:`ledger.rating`) decide what to post and the invoice is issued.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, timedelta
@@ -23,7 +25,7 @@ from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Cache, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Transcoder
 
@@ -60,9 +62,14 @@ class BillingLedger(Application[UUID]):
     """The write side of the ledger, on the eventsourcing library's event store."""
 
     name = "BillingLedger"
-    # Keep recently used aggregates in memory; each get still fetches any newer events from
-    # the store ("fast-forward"), so other writers' changes are never missed.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    # Commands decide on aggregates kept in memory, without re-reading the store first:
+    # if another writer appended to one of them meanwhile, the save fails on the version
+    # (optimistic concurrency), the cache is dropped and the command runs again on fresh
+    # state. Reads that no save would check (offers, the account list, queries) are fresh.
+    env: ClassVar[dict[str, str]] = {
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+    }
     # A snapshot every 20 events bounds what a cold load replays (a subscription billed
     # monthly gains a dozen events a year); snapshots are a cache, the events stay the record.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
@@ -73,6 +80,7 @@ class BillingLedger(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.retries = 0  # commands re-applied after losing a race (for monitoring)
+        self._touched = threading.local()  # aggregates the running command read
         # When each account next has something due, as last seen by this process's scheduler.
         self._wake: dict[str, date] = {}
         settings = {**os.environ, **env} if env is not None else dict(os.environ)
@@ -101,7 +109,7 @@ class BillingLedger(Application[UUID]):
             try:
                 return command()
             except IntegrityError:
-                pass
+                self._forget_cached()
             except OperationalError as error:
                 if "locked" not in str(error) and "busy" not in str(error):
                     raise
@@ -120,7 +128,7 @@ class BillingLedger(Application[UUID]):
 
         A repeat with the same key and the same payload returns the first result and appends
         nothing; the same key with another command or payload is refused."""
-        fingerprint = command_fingerprint(command, payload)
+        fingerprint = command_fingerprint(command, payload) if idempotency_key else ""
 
         def replayed() -> tuple[bool, Any]:
             done = self._idempotency_record(idempotency_key) if idempotency_key else None
@@ -137,6 +145,7 @@ class BillingLedger(Application[UUID]):
             found, first = replayed()
             if found:
                 return first
+            self._touched.ids = set()
             try:
                 result, aggregates = body()
             except LedgerError:
@@ -145,7 +154,11 @@ class BillingLedger(Application[UUID]):
                 found, first = replayed()
                 if found:
                     return first
-                raise
+                # The refusal may come from a cached aggregate another writer has changed
+                # since: only a refusal on fresh state is final.
+                for aggregate_id in self._touched.ids:
+                    self._forget_cached(aggregate_id)
+                result, aggregates = body()
             if idempotency_key is not None:
                 aggregates.append(IdempotencyRecord(
                     key=idempotency_key, command=command, fingerprint=fingerprint,
@@ -158,7 +171,8 @@ class BillingLedger(Application[UUID]):
 
     def _idempotency_record(self, key: str) -> IdempotencyRecord | None:
         try:
-            record: IdempotencyRecord = self.repository.get(ids.idempotency_id(key))
+            record: IdempotencyRecord = self.repository.get(ids.idempotency_id(key),
+                                                            projector_func=_mutate_all)
         except AggregateNotFoundError:
             return None
         return record
@@ -176,7 +190,26 @@ class BillingLedger(Application[UUID]):
             )
         return effective_date
 
-    def _get(self, aggregate_id: UUID, missing: Exception) -> Any:
+    def _forget_cached(self, aggregate_id: UUID | None = None) -> None:
+        cache = self.repository.cache
+        if cache is None:
+            return
+        if aggregate_id is None:
+            # (LRUCache.clear() resets its recency list but keeps the entries.)
+            self.repository.cache = (
+                LRUCache(maxsize=cache.maxsize) if isinstance(cache, LRUCache) else Cache()
+            )
+            return
+        with contextlib.suppress(KeyError):
+            cache.get(aggregate_id, evict=True)
+
+    def _get(self, aggregate_id: UUID, missing: Exception, *, fresh: bool = False) -> Any:
+        """The aggregate, from the cache (commands) or, ``fresh``, from the store."""
+        if fresh:
+            self._forget_cached(aggregate_id)
+        touched = getattr(self._touched, "ids", None)
+        if touched is not None:
+            touched.add(aggregate_id)
         try:
             return self.repository.get(aggregate_id, projector_func=_mutate_all)
         except AggregateNotFoundError:
@@ -206,6 +239,7 @@ class BillingLedger(Application[UUID]):
 
         def body() -> tuple[None, list[Aggregate]]:
             now = self.clock.now()
+            self._forget_cached(ids.offer_id(terms.offer_id))
             try:
                 offer: Offer = self.repository.get(ids.offer_id(terms.offer_id))
             except AggregateNotFoundError:
@@ -217,7 +251,8 @@ class BillingLedger(Application[UUID]):
         self._execute("define_offer", {"terms": terms}, idempotency_key, body)
 
     def offer_terms(self, offer_id: str) -> OfferTerms:
-        offer: Offer = self._get(ids.offer_id(offer_id), UnknownOffer(f"unknown offer {offer_id!r}"))
+        offer: Offer = self._get(ids.offer_id(offer_id), UnknownOffer(f"unknown offer {offer_id!r}"),
+                                 fresh=True)
         return offer.terms
 
     # ------------------------------------------------------------------ accounts
@@ -254,9 +289,13 @@ class BillingLedger(Application[UUID]):
         self._wake.pop(key, None)
 
     def account(self, key: str) -> BillingAccount:
-        return self._account(key)
+        """The account as the store has it now."""
+        account: BillingAccount = self._get(ids.account_id(key),
+                                            UnknownAccount(f"unknown account {key!r}"), fresh=True)
+        return account
 
     def account_keys(self) -> list[str]:
+        self._forget_cached(ids.registry_id())
         try:
             registry: AccountRegistry = self.repository.get(ids.registry_id())
         except AggregateNotFoundError:
@@ -400,7 +439,13 @@ class BillingLedger(Application[UUID]):
         )
 
     def subscription(self, account: str, subscription: str) -> Subscription:
-        return self._subscription(account, subscription)
+        """The subscription as the store has it now."""
+        sub: Subscription = self._get(
+            ids.subscription_id(account, subscription),
+            UnknownSubscription(f"unknown subscription {subscription!r} in account {account!r}"),
+            fresh=True,
+        )
+        return sub
 
     # ------------------------------------------------------------------ time
     def _catch_up(self, sub: Subscription, through: date) -> None:

@@ -63,3 +63,27 @@ def test_four_processes_by_250_commands_on_20_shared_subscriptions(new_store: Ne
         incremental = views(ledger)
         ledger.rebuild()
         assert views(ledger) == incremental
+
+
+def test_a_stale_cached_aggregate_never_decides_a_refusal(new_store: NewStore) -> None:
+    """Two application instances (as two processes) on one store: the second one's cached
+    subscription is out of date, yet its commands act on what the store holds now."""
+    from ledger.application import BillingLedger
+    from ledger.store import store_env
+
+    env = store_env(new_store("two"))
+    one = BillingLedger(env, clock=TestClock(date(2020, 1, 1)))
+    two = BillingLedger(env, clock=TestClock(date(2020, 1, 1)))
+    one.define_offer(OfferTerms.create("o", price="12.00", currency="USD", term="P1Y",
+                                       billing="annual", convention="exact"))
+    one.open_account("a", billing_day=1)
+    one.purchase("a", "S", "o", 1)
+    two.change_quantity("a", "S", 2)  # `two` now caches S at version 2
+    one.suspend("a", "S")  # behind its back
+    two.reactivate("a", "S")  # not refused as "not suspended": it re-checks on fresh state
+    one.change_quantity("a", "S", 3)  # `one` is stale now: its save conflicts and is re-run
+    assert two.subscription("a", "S").quantity == 3
+    assert [type(ev).__name__ for ev in one.history("a", "S")] == [
+        "Purchased", "QuantityChanged", "Suspended", "Reactivated", "QuantityChanged"]
+    one.close()
+    two.close()
