@@ -98,6 +98,8 @@ STATEMENTS: dict[str, str] = {
     ),
 }
 
+INSERTS = frozenset(name for name, sql in STATEMENTS.items() if sql.startswith("INSERT"))
+
 QUERIES: dict[str, str] = {
     "invoice": "SELECT * FROM {p}invoices WHERE account = %s AND billing_date = %s",
     "invoice_by_number": "SELECT * FROM {p}invoices WHERE invoice_number = %s",
@@ -137,11 +139,24 @@ class _Views:
         return [self._sql(statement) for statement in TABLES]
 
     def apply(self, ops: Sequence[Op], tracking: Tracking) -> None:
-        """Write ``ops`` and advance the tracking position, in one transaction."""
+        """Write ``ops`` and advance the tracking position, in one transaction.
+
+        Inserts go first, one statement at a time (each row is inserted once, before any
+        update of it, and rows of a table have no order); updates follow in event order,
+        consecutive ones of a kind sent together."""
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        updates: list[Op] = []
+        for op in ops:
+            if op.statement in INSERTS:
+                inserts.setdefault(op.statement, []).append(op.params)
+            else:
+                updates.append(op)
         with self._transaction(commit=True) as cursor:
+            for statement, rows in inserts.items():
+                self._run_many(cursor, statement, rows)
             batch: list[tuple[Any, ...]] = []
             current: str | None = None
-            for op in ops:
+            for op in updates:
                 if op.statement != current and batch:
                     self._run_many(cursor, current, batch)
                     batch = []
