@@ -188,7 +188,7 @@ class Ledger:
     def invoice(self, account: str, billing_date: date) -> dict[str, Any]:
         """The issued invoice document of ``account`` for ``billing_date``."""
         self.catch_up()
-        return queries.invoice_document(self.views, account, billing_date)
+        return queries.invoice_document(self.app, self.views, account, billing_date)
 
     def invoice_text(self, account: str, billing_date: date) -> str:
         return invoices.render_text(self.invoice(account, billing_date))

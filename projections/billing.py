@@ -17,75 +17,97 @@ from ledger.account import BillingAccount
 from ledger.dates import term_period
 from ledger.subscription import Subscription
 from projections import reconciliation
-from projections.views import Op
+from projections.views import Op, Update
 
 _S, _A = Subscription, BillingAccount
 
-#: The event types this projection reads (everything else in the log is skipped).
-HANDLED: tuple[type[Any], ...] = (
-    _A.Opened, _A.SubscriptionAdded, _A.InvoiceIssued, _A.BillingDateClosed,
-    _S.Purchased, _S.QuantityChanged, _S.Suspended, _S.Reactivated, _S.Cancelled,
-    _S.Renewed, _S.Expired, _S.AutoRenewSet, _S.TrialConverted, _S.TrialExpired,
-    _S.PaymentMethodAdded,
-)
-# Not read: ChargesPosted (its lines reach the views through the invoice that issued them),
-# the catalog, the account registry, idempotency records, snapshots.
-TOPICS: tuple[str, ...] = tuple(get_topic(cls) for cls in HANDLED)
 
 
-def ops_for(event: Any, notification_id: int, partner_id: str = "") -> list[Op]:
+def ops_for(event: Any, notification_id: int, partner_id: str = "") -> list[Op | Update]:
     """The view changes one recorded event makes."""
-    n = notification_id
-    aggregate_id = event.originator_id.hex
-    if isinstance(event, _A.Opened):
-        return [Op("account_opened", (aggregate_id, event.key, event.name, event.billing_day,
-                                      event.currency, event.effective_date.isoformat(), n))]
-    if isinstance(event, _A.SubscriptionAdded):
-        return [Op("account_currency", (event.currency, n, aggregate_id))]
-    if isinstance(event, _A.InvoiceIssued):
-        return _invoice_ops(event, n, partner_id)
-    if isinstance(event, _A.BillingDateClosed):
-        return [Op("account_closed_date", (event.billing_date.isoformat(), n, aggregate_id))]
-    sub_id = aggregate_id
-    version = event.originator_version
-    if isinstance(event, _S.Purchased):
-        trial = event.trial_end is not None
-        term_start = None if trial else event.effective_date
-        term_end = None if trial else _first_term_end(event)
-        return [Op("subscription_purchased", (
-            sub_id, event.account, event.key, event.offer.offer_id,
-            "trial" if trial else "active", event.quantity,
-            _iso(term_start), _iso(term_end), int(event.auto_renew), version, n))]
-    if isinstance(event, _S.QuantityChanged):
-        return [Op("subscription_quantity", (event.quantity, version, n, sub_id))]
-    status = {
-        _S.Suspended: "suspended", _S.Reactivated: "active", _S.Cancelled: "cancelled",
-        _S.Expired: "expired", _S.TrialExpired: "expired",
-    }.get(type(event))
-    if status is not None:
-        return [Op("subscription_status", (status, version, n, sub_id))]
-    if isinstance(event, (_S.Renewed, _S.TrialConverted)):
-        offer_id = event.offer.offer_id if isinstance(event, _S.Renewed) else None
-        return [Op("subscription_term", (event.effective_date.isoformat(), event.term_end.isoformat(),
-                                         offer_id, version, n, sub_id))]
-    if isinstance(event, _S.AutoRenewSet):
-        return [Op("subscription_auto_renew", (int(event.enabled), version, n, sub_id))]
-    return [Op("subscription_version", (version, n, sub_id))]
+    handler = _HANDLERS.get(type(event))
+    return handler(event, notification_id, partner_id) if handler else []
 
 
-def _invoice_ops(event: Any, n: int, partner_id: str) -> list[Op]:
+def _opened(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+    return [Op("account_opened", (event.originator_id.hex, event.key, event.name,
+                                  event.billing_day, event.currency,
+                                  event.effective_date.isoformat(), n))]
+
+
+def _account_fields(**fields: Any) -> Any:
+    def handle(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+        values = {name: getter(event) for name, getter in fields.items()}
+        return [Update("accounts", event.originator_id.hex, values, n)]
+
+    return handle
+
+
+def _purchased(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+    trial = event.trial_end is not None
+    term_start = None if trial else event.effective_date
+    term_end = None if trial else _first_term_end(event)
+    return [Op("subscription_purchased", (
+        event.originator_id.hex, event.account, event.key, event.offer.offer_id,
+        "trial" if trial else "active", event.quantity,
+        _iso(term_start), _iso(term_end), int(event.auto_renew), event.originator_version, n))]
+
+
+def _subscription_fields(**fields: Any) -> Any:
+    def handle(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+        values = {name: getter(event) for name, getter in fields.items()}
+        values["version"] = event.originator_version
+        return [Update("subscriptions", event.originator_id.hex, values, n)]
+
+    return handle
+
+
+def _status(status: str) -> Any:
+    return _subscription_fields(status=lambda event: status)
+
+
+_term = _subscription_fields(
+    status=lambda event: "active",
+    term_start=lambda event: event.effective_date.isoformat(),
+    term_end=lambda event: event.term_end.isoformat(),
+    offer_id=lambda event: event.offer.offer_id if hasattr(event, "offer") else None,
+)
+
+
+def _invoice_ops(event: Any, n: int, partner_id: str) -> list[Op | Update]:
     document = json.loads(event.document)
     account = document["account"]
     day = event.billing_date.isoformat()
-    ops = [
-        Op("invoice_issued", (account, day, event.invoice_number, event.document, event.digest,
-                              event.cut_position, f"{event.amount_due}", n)),
-        Op("account_billed", (f"{event.amount_due}", day, n, event.originator_id.hex)),
+    ops: list[Op | Update] = [
+        Op("invoice_issued", (account, day, event.invoice_number, event.originator_id.hex,
+                              event.originator_version, event.digest, event.cut_position,
+                              document["total"], f"{event.amount_due}", n)),
+        Update("accounts", event.originator_id.hex,
+               {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
-    for number, row in enumerate(reconciliation.rows(document, partner_id), start=1):
-        ops.append(Op("recon_line", (account, day, number,
-                                     *(row[name] for name in reconciliation.COLUMNS))))
+    for number, record in enumerate(reconciliation.records(document, partner_id), start=1):
+        ops.append(Op("recon_line", (account, day, number, *record)))
     return ops
+
+
+_HANDLERS: dict[type[Any], Any] = {
+    _A.Opened: _opened,
+    _A.SubscriptionAdded: _account_fields(currency=lambda event: event.currency),
+    _A.InvoiceIssued: lambda event, n, partner_id: _invoice_ops(event, n, partner_id),
+    _A.BillingDateClosed: _account_fields(
+        last_billing_date=lambda event: event.billing_date.isoformat()),
+    _S.Purchased: _purchased,
+    _S.QuantityChanged: _subscription_fields(quantity=lambda event: event.quantity),
+    _S.Suspended: _status("suspended"),
+    _S.Reactivated: _status("active"),
+    _S.Cancelled: _status("cancelled"),
+    _S.Expired: _status("expired"),
+    _S.TrialExpired: _status("expired"),
+    _S.Renewed: _term,
+    _S.TrialConverted: _term,
+    _S.AutoRenewSet: _subscription_fields(auto_renew=lambda event: int(event.enabled)),
+    _S.PaymentMethodAdded: _subscription_fields(),
+}
 
 
 def _first_term_end(event: Any) -> Any:
@@ -94,3 +116,10 @@ def _first_term_end(event: Any) -> Any:
 
 def _iso(day: Any) -> str | None:
     return None if day is None else day.isoformat()
+
+
+#: The event types this projection reads; everything else in the log is skipped: postings
+#: (their lines reach the views through the invoice that issued them), the catalog, the
+#: account registry, idempotency records.
+HANDLED: tuple[type[Any], ...] = tuple(_HANDLERS)
+TOPICS: tuple[str, ...] = tuple(get_topic(cls) for cls in HANDLED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from ledger.errors import UnknownAccount, UnknownInvoice
 from projections import reconciliation
@@ -49,9 +50,21 @@ def invoice_by_number(views: _Views, number: str) -> dict[str, Any]:
     return rows[0]
 
 
-def invoice_document(views: _Views, key: str, billing_date: date) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(invoice_row(views, key, billing_date)["document"])
+def issued(ledger: Any, row: dict[str, Any]) -> Any:
+    """The InvoiceIssued event an invoice row indexes."""
+    version = int(row["event_version"])
+    (event,) = ledger.events.get(UUID(row["account_id"]), gt=version - 1, lte=version)
+    return event
+
+
+def document_of(ledger: Any, row: dict[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(issued(ledger, row).document)
     return document
+
+
+def invoice_document(ledger: Any, views: _Views, key: str, billing_date: date) -> dict[str, Any]:
+    """The issued document of an account's invoice for a billing date (from the event log)."""
+    return document_of(ledger, invoice_row(views, key, billing_date))
 
 
 def recon_rows(views: _Views, key: str, billing_date: date) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -54,58 +54,43 @@ def file_name(billing_date: date) -> str:
     return f"reconciliation-{billing_date.isoformat()}.csv"
 
 
-def rows(document: Mapping[str, Any], partner_id: str = "") -> list[dict[str, str]]:
-    """The reconciliation rows of one issued invoice document, in invoice order."""
+def records(document: Mapping[str, Any], partner_id: str = "") -> list[tuple[str, ...]]:
+    """The reconciliation rows of one issued invoice document, in invoice order, each a tuple
+    of the :data:`COLUMNS`' values."""
     zero = format_money(Decimal(0), document["currency"])
-    result: list[dict[str, str]] = []
+    account, name = document["account"], document["account_name"]
+    currency, number = document["currency"], document["invoice_number"]
+    result: list[tuple[str, ...]] = []
     for group in document["subscriptions"]:
+        order, sub, offer = group["order_id"], group["subscription"], group["offer_id"]
+        offer_name, cycle = group["offer_name"], group["billing_cycle"]
         for line in group["lines"]:
-            result.append(
-                {
-                    "PartnerId": partner_id,
-                    "CustomerId": document["account"],
-                    "CustomerName": document["account_name"],
-                    "MpnId": "",
-                    "ResellerMpnId": "",
-                    "OrderId": group["order_id"],
-                    "SubscriptionId": group["subscription"],
-                    "SyndicationPartnerSubscriptionNumber": "",
-                    "OfferId": group["offer_id"],
-                    "DurableOfferId": group["offer_id"],
-                    "OfferName": group["offer_name"],
-                    "DomainName": "",
-                    "BillingCycleType": group["billing_cycle"],
-                    "SubscriptionName": group["offer_name"],
-                    "SubscriptionDescription": group["offer_name"],
-                    "SubscriptionStartDate": line["term_start"],
-                    "SubscriptionEndDate": line["term_end"],
-                    "ChargeStartDate": line["start"],
-                    "ChargeEndDate": line["end"],
-                    "ChargeType": line["charge_type"],
-                    "UnitPrice": line["unit_price"],
-                    "Quantity": str(line["quantity"]),
-                    "Amount": line["amount"],
-                    "TotalOtherDiscount": zero,
-                    "Subtotal": line["amount"],
-                    "Tax": zero,
-                    "TotalForCustomer": line["amount"],
-                    "Currency": document["currency"],
-                    "InvoiceNumber": document["invoice_number"],
-                }
-            )
+            amount = line["amount"]
+            result.append((
+                partner_id, account, name, "", "", order, sub, "", offer, offer, offer_name, "",
+                cycle, offer_name, offer_name, line["term_start"], line["term_end"],
+                line["start"], line["end"], line["charge_type"], line["unit_price"],
+                str(line["quantity"]), amount, zero, amount, zero, amount, currency, number,
+            ))
     return result
 
 
-def render_csv(records: Iterable[Mapping[str, str]]) -> bytes:
-    """CSV bytes with the header row; the same records always give the same bytes."""
+def rows(document: Mapping[str, Any], partner_id: str = "") -> list[dict[str, str]]:
+    """The same rows as mappings from column name to value."""
+    return [dict(zip(COLUMNS, record, strict=True)) for record in records(document, partner_id)]
+
+
+def render_csv(rows: Iterable[Sequence[str] | Mapping[str, str]]) -> bytes:
+    """CSV bytes with the header row; the same rows always give the same bytes. Each row is
+    a sequence in :data:`COLUMNS` order, or a mapping from column name to value."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow(record)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row[name] for name in COLUMNS] if isinstance(row, Mapping) else row)
     return buffer.getvalue().encode("utf-8")
 
 
 def render(document: Mapping[str, Any], partner_id: str = "") -> bytes:
     """The reconciliation file of one issued invoice."""
-    return render_csv(rows(document, partner_id))
+    return render_csv(records(document, partner_id))

@@ -23,11 +23,11 @@ from eventsourcing.utils import Environment
 from ledger.application import BillingLedger
 from ledger.store import schema_lock
 from projections.billing import TOPICS, ops_for
-from projections.views import PostgresBillingViews, SQLiteBillingViews, _Views
+from projections.views import Op, PostgresBillingViews, SQLiteBillingViews, Update, _Views
 
 Progress = Callable[[int, int], None]
 VIEWS_NAME = "BillingViews"
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 2000
 
 
 class ViewStore:
@@ -80,7 +80,7 @@ class Projector:
             )
             if not notifications:
                 break
-            ops = []
+            ops: list[Op | Update] = []
             for notification in notifications:
                 event = self.ledger.mapper.to_domain_event(notification)
                 ops.extend(ops_for(event, notification.id, self.partner_id))

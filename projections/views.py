@@ -24,10 +24,20 @@ from projections.reconciliation import COLUMNS
 
 @dataclass(frozen=True)
 class Op:
-    """One statement of a view change: the statement's name and its parameters."""
+    """A row inserted: the insert statement's name and its parameters."""
 
     statement: str
     params: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Update:
+    """Columns of one row changed by one event (None: unchanged)."""
+
+    table: str
+    key: str
+    fields: dict[str, Any]
+    notification_id: int
 
 
 _RECON_COLUMNS = ", ".join(f'"{name}"' for name in COLUMNS)
@@ -44,11 +54,13 @@ TABLES = (
         offer_id TEXT NOT NULL, status TEXT NOT NULL, quantity INTEGER NOT NULL,
         term_start TEXT, term_end TEXT, auto_renew INTEGER NOT NULL, version INTEGER NOT NULL,
         notification_id BIGINT NOT NULL, UNIQUE (account, subscription))""",
+    # An issued invoice's document is its InvoiceIssued event (account_id, event_version);
+    # the view indexes it and keeps what finance asks of it.
     """CREATE TABLE IF NOT EXISTS {p}invoices (
         account TEXT NOT NULL, billing_date TEXT NOT NULL, invoice_number TEXT NOT NULL,
-        document TEXT NOT NULL, digest TEXT NOT NULL, cut_position BIGINT NOT NULL,
-        amount_due TEXT NOT NULL, notification_id BIGINT NOT NULL,
-        PRIMARY KEY (account, billing_date))""",
+        account_id TEXT NOT NULL, event_version INTEGER NOT NULL, digest TEXT NOT NULL,
+        cut_position BIGINT NOT NULL, total TEXT NOT NULL, amount_due TEXT NOT NULL,
+        notification_id BIGINT NOT NULL, PRIMARY KEY (account, billing_date))""",
     f"""CREATE TABLE IF NOT EXISTS {{p}}recon_lines (
         account TEXT NOT NULL, billing_date TEXT NOT NULL, line_no INTEGER NOT NULL,
         {", ".join(f'"{name}" TEXT NOT NULL' for name in COLUMNS)},
@@ -57,40 +69,21 @@ TABLES = (
 )
 VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts")
 
-_SUB = " version = %s, notification_id = %s WHERE subscription_id = %s"
 STATEMENTS: dict[str, str] = {
     "account_opened": (
         "INSERT INTO {p}accounts (account_id, account, name, billing_day, currency, opened_on, "
         "last_amount_due, last_billing_date, notification_id) "
         "VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL, %s)"
     ),
-    "account_currency": (
-        "UPDATE {p}accounts SET currency = COALESCE(currency, %s), notification_id = %s "
-        "WHERE account_id = %s"
-    ),
-    "account_billed": (
-        "UPDATE {p}accounts SET last_amount_due = %s, last_billing_date = %s, "
-        "notification_id = %s WHERE account_id = %s"
-    ),
-    "account_closed_date": (
-        "UPDATE {p}accounts SET last_billing_date = %s, notification_id = %s WHERE account_id = %s"
-    ),
     "subscription_purchased": (
         "INSERT INTO {p}subscriptions (subscription_id, account, subscription, offer_id, status, "
         "quantity, term_start, term_end, auto_renew, version, notification_id) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     ),
-    "subscription_quantity": "UPDATE {p}subscriptions SET quantity = %s," + _SUB,
-    "subscription_status": "UPDATE {p}subscriptions SET status = %s," + _SUB,
-    "subscription_term": (
-        "UPDATE {p}subscriptions SET status = 'active', term_start = %s, term_end = %s, "
-        "offer_id = COALESCE(%s, offer_id)," + _SUB
-    ),
-    "subscription_auto_renew": "UPDATE {p}subscriptions SET auto_renew = %s," + _SUB,
-    "subscription_version": "UPDATE {p}subscriptions SET" + _SUB,
     "invoice_issued": (
-        "INSERT INTO {p}invoices (account, billing_date, invoice_number, document, digest, "
-        "cut_position, amount_due, notification_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        "INSERT INTO {p}invoices (account, billing_date, invoice_number, account_id, "
+        "event_version, digest, cut_position, total, amount_due, notification_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     ),
     "recon_line": (
         f"INSERT INTO {{p}}recon_lines (account, billing_date, line_no, {_RECON_COLUMNS}) "
@@ -98,7 +91,26 @@ STATEMENTS: dict[str, str] = {
     ),
 }
 
-INSERTS = frozenset(name for name, sql in STATEMENTS.items() if sql.startswith("INSERT"))
+# Row updates: the columns each table's rows may change, and how. A batch merges every
+# update of a row (later values win) and sends one statement per table.
+UPDATABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "accounts": ("account_id", ("currency", "last_amount_due", "last_billing_date")),
+    "subscriptions": ("subscription_id", ("status", "quantity", "term_start", "term_end",
+                                          "offer_id", "auto_renew", "version")),
+}
+_KEEP_FIRST = {"currency"}  # set once: the first subscription's currency
+
+
+def _update_statement(table: str) -> str:
+    key, columns = UPDATABLE[table]
+    sets = ", ".join(
+        f"{c} = COALESCE({c}, %s)" if c in _KEEP_FIRST else f"{c} = COALESCE(%s, {c})"
+        for c in columns
+    )
+    return f"UPDATE {{p}}{table} SET {sets}, notification_id = %s WHERE {key} = %s"
+
+
+UPDATES = {table: _update_statement(table) for table in UPDATABLE}
 
 QUERIES: dict[str, str] = {
     "invoice": "SELECT * FROM {p}invoices WHERE account = %s AND billing_date = %s",
@@ -138,37 +150,34 @@ class _Views:
     def view_statements(self) -> list[str]:
         return [self._sql(statement) for statement in TABLES]
 
-    def apply(self, ops: Sequence[Op], tracking: Tracking) -> None:
+    def apply(self, ops: Sequence[Op | Update], tracking: Tracking) -> None:
         """Write ``ops`` and advance the tracking position, in one transaction.
 
-        Inserts go first, one statement at a time (each row is inserted once, before any
-        update of it, and rows of a table have no order); updates follow in event order,
-        consecutive ones of a kind sent together."""
+        Inserts go first, a statement at a time (each row is inserted once, before any
+        update of it; rows of a table have no order). Then every row's updates, merged in
+        event order, one statement per table."""
         inserts: dict[str, list[tuple[Any, ...]]] = {}
-        updates: list[Op] = []
+        rows: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
         for op in ops:
-            if op.statement in INSERTS:
+            if isinstance(op, Op):
                 inserts.setdefault(op.statement, []).append(op.params)
-            else:
-                updates.append(op)
+                continue
+            fields, _ = rows.get((op.table, op.key), ({}, 0))
+            for name, value in op.fields.items():
+                if value is not None and not (name in _KEEP_FIRST and name in fields):
+                    fields[name] = value
+            rows[(op.table, op.key)] = (fields, op.notification_id)
         with self._transaction(commit=True) as cursor:
-            for statement, rows in inserts.items():
-                self._run_many(cursor, statement, rows)
-            batch: list[tuple[Any, ...]] = []
-            current: str | None = None
-            for op in updates:
-                if op.statement != current and batch:
-                    self._run_many(cursor, current, batch)
-                    batch = []
-                current = op.statement
-                batch.append(op.params)
-            if batch:
-                self._run_many(cursor, current, batch)
+            for statement, params in inserts.items():
+                cursor.executemany(self._sql(STATEMENTS[statement]), params)
+            for table, (_, columns) in UPDATABLE.items():
+                params = [
+                    (*(fields.get(c) for c in columns), notification_id, key)
+                    for (name, key), (fields, notification_id) in rows.items() if name == table
+                ]
+                if params:
+                    cursor.executemany(self._sql(UPDATES[table]), params)
             self._insert_tracking(cursor, tracking)
-
-    def _run_many(self, cursor: Any, statement: str | None, params: list[tuple[Any, ...]]) -> None:
-        assert statement is not None
-        cursor.executemany(self._sql(STATEMENTS[statement]), params)
 
     def clear(self, application_name: str) -> None:
         """Empty every view and forget the tracking position, in one transaction."""
@@ -205,7 +214,22 @@ class _Raw:
 
 
 class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
-    """The views in the ledger's SQLite file (tables ``billing_*`` beside ``stored_events``)."""
+    """The views in the ledger's SQLite file (tables ``billing_*`` beside ``stored_events``).
+
+    Its connections commit with ``synchronous=NORMAL``: in WAL mode a commit stays atomic and
+    consistent, and a power cut can only lose the last batches, together with the tracking
+    position that records them, so they are projected again. (The event store keeps FULL.)
+    """
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.get_connection(commit=commit) as connection:
+            raw = connection._sqlite_conn
+            if not getattr(connection, "views_pragmas", False):
+                raw.execute("PRAGMA synchronous=NORMAL")
+                connection.views_pragmas = True
+            with connection.transaction(commit=commit) as cursor:
+                yield cursor
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.view_statements()]

@@ -30,8 +30,7 @@ def views_of(db: Path) -> dict[str, object]:
         out: dict[str, object] = {"accounts": ledger.accounts()}
         for row in ledger.invoices():
             day = date.fromisoformat(row["billing_date"])
-            out[f"{row['account']}/{day}"] = (row["digest"], row["document"],
-                                               ledger.reconciliation(row["account"], day))
+            out[f"{row['account']}/{day}"] = (row, ledger.reconciliation(row["account"], day))
         for account in ledger.accounts():
             out[f"subs/{account['account']}"] = ledger.subscriptions(account["account"])
         return out
