@@ -13,6 +13,7 @@ from ledger import ids
 from ledger.aggregate import LedgerAggregate
 from ledger.dates import ONE_DAY, next_billing_date
 from ledger.errors import InvalidAccount, InvalidInput, InvalidTransition
+from ledger.locales import normalise
 from ledger.money import is_currency_code, round_money
 
 
@@ -28,12 +29,17 @@ class BillingAccount(LedgerAggregate):
     _containers = ("subscriptions",)
 
     class Opened(Aggregate.Created):
-        class_version = 1
+        class_version = 2  # v2 added the locale invoices are rendered in
         key: str
         name: str
         billing_day: int
         currency: str | None
         effective_date: date
+        locale: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["locale"] = None  # accounts opened before: the default locale
 
     class SubscriptionAdded(Aggregate.Event):
         class_version = 1
@@ -81,6 +87,7 @@ class BillingAccount(LedgerAggregate):
         recorded_at: datetime,
         name: str | None = None,
         currency: str | None = None,
+        locale: str | None = None,
     ) -> BillingAccount:
         if not isinstance(key, str) or not key.strip():
             raise InvalidAccount(f"account id must be a non-empty string, got {key!r}")
@@ -93,6 +100,7 @@ class BillingAccount(LedgerAggregate):
             billing_day=billing_day,
             currency=currency,
             effective_date=effective_date,
+            locale=normalise(locale) if locale is not None else None,
             timestamp=recorded_at,
         )
 
@@ -104,9 +112,11 @@ class BillingAccount(LedgerAggregate):
         billing_day: int,
         currency: str | None,
         effective_date: date,
+        locale: str | None,
         timestamp: datetime,
     ) -> None:
         self.key = key
+        self.locale = locale
         self.name = name
         self.billing_day = billing_day
         self.currency = currency

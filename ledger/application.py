@@ -264,6 +264,7 @@ class BillingLedger(Application[UUID]):
         name: str | None = None,
         currency: str | None = None,
         effective_date: date | None = None,
+        locale: str | None = None,
         idempotency_key: str | None = None,
     ) -> None:
         day = self._effective(effective_date)
@@ -274,7 +275,7 @@ class BillingLedger(Application[UUID]):
             now = self.clock.now()
             account = BillingAccount.open(
                 key=key, billing_day=billing_day, name=name, currency=currency,
-                effective_date=day, recorded_at=now,
+                effective_date=day, recorded_at=now, locale=locale,
             )
             try:
                 registry: AccountRegistry = self.repository.get(ids.registry_id())
@@ -284,7 +285,7 @@ class BillingLedger(Application[UUID]):
             return None, [account, registry]
 
         payload = {"account": key, "billing_day": billing_day, "name": name, "currency": currency,
-                   "effective_date": effective_date}
+                   "effective_date": effective_date, "locale": locale}
         self._execute("open_account", payload, idempotency_key, body)
         self._wake.pop(key, None)
 

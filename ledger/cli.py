@@ -10,6 +10,7 @@ Commands other than ``init``, ``simulate`` and ``demo`` never create a database.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,24 +22,21 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ledger import scenario as scenarios
-from ledger.api import Ledger, default_location
+from ledger.api import STORE_FAILURES, Ledger, default_location
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock
-from ledger.errors import LedgerError, UnknownInvoice
+from ledger.errors import LedgerError, StoreError, UnknownInvoice
 from ledger.money import format_money
 from ledger.offers import OfferTerms
 from ledger.simulation import Simulation, simulate, write_files
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
-if not console.is_terminal:  # files and pipes get whole table rows, not 80-column wraps
-    console.width = 160
 
 
 class Failure(click.ClickException):
@@ -133,9 +131,11 @@ def reported() -> Iterator[None]:
     """Turn the ledger's own errors into one-line failures."""
     try:
         yield
+    except StoreError as error:
+        raise StoreFailed(str(error)) from None
     except LedgerError as error:
         raise Failure(str(error)) from None
-    except PersistenceError as error:
+    except STORE_FAILURES as error:
         raise StoreFailed(f"database error: {error}") from None
 
 
@@ -208,6 +208,8 @@ def seed_scenarios() -> list[Path]:
 @click.pass_context
 def main(ctx: click.Context, db: str | None, today: date | None, partner_id: str) -> None:
     """An event-sourced billing ledger for license-based subscriptions."""
+    if not console.is_terminal:  # files and pipes get whole table rows, not 80-column wraps
+        console.width = 160
     ctx.obj = Context(db, today, partner_id)
 
 
@@ -321,15 +323,17 @@ def define_offer_command(ctx: Context, offer_id: str, price: Decimal, currency: 
 @click.option("--billing-day", required=True, type=int, help="Day of the month invoices are cut (1-31).")
 @click.option("--name")
 @click.option("--currency")
+@click.option("--locale", help="Language of its invoices: en_US (default), it_IT, nl_NL, nb_NO.")
 @click.option("--date", "day", type=DATE, help="Effective date [default: today].")
 @idempotency_option
 @pass_context
 def open_account_command(ctx: Context, account: str, billing_day: int, name: str | None,
-                         currency: str | None, day: date | None, key: str | None) -> None:
+                         currency: str | None, locale: str | None, day: date | None,
+                         key: str | None) -> None:
     """Open a billing account."""
     with ctx.ledger() as ledger, reported():
         ledger.open_account(account, billing_day=billing_day, name=name, currency=currency,
-                            effective_date=day, idempotency_key=key)
+                            locale=locale, effective_date=day, idempotency_key=key)
     console.print(f"account {account} opened")
 
 
@@ -441,10 +445,7 @@ def record_payment_command(ctx: Context, account: str, amount: Decimal, day: dat
 def bill_command(ctx: Context, until: date) -> None:
     """Advance through UNTIL: trial ends, renewals and billing dates, in date order."""
     with ctx.ledger() as ledger, reported():
-        clock = ledger.clock
-        if isinstance(clock, TestClock) and until > clock.today():
-            clock.set(until)  # a pinned clock moves forward with the run
-        issued = ledger.bill(until)
+        issued = ledger.bill(until)  # a pinned (--today) clock moves forward with the run
         rows = {row["invoice_number"]: row for row in ledger.invoices()}
     table = Table(title=f"Invoices issued through {until.isoformat()}", title_justify="left")
     for column in ("Invoice", "Account", "Billing date"):
@@ -496,18 +497,22 @@ def recon_command(ctx: Context, day: date, out: str, account: str | None) -> Non
 @click.option("--account", help="The account [default: the one billed that date].")
 @click.option("--format", "fmt", type=click.Choice(["table", "text", "json", "html"]), default="table",
               show_default=True)
+@click.option("--locale", help="en_US, it_IT, nl_NL or nb_NO [default: the account's].")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead.")
 @pass_context
-def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, out: str | None) -> None:
+def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, locale: str | None,
+                    out: str | None) -> None:
     """Show an issued invoice."""
     with ctx.ledger() as ledger, reported():
         key = _invoice_account(ledger, account, day)
         document = ledger.invoice(key, day)
-        renderers = {"text": ledger.invoice_text, "json": ledger.invoice_json,
-                     "html": ledger.invoice_html}
         if fmt == "table" and out is not None:
             fmt = "text"  # a file gets the plain-text invoice
-        text = renderers[fmt](key, day) if fmt in renderers else None
+        text = {
+            "text": lambda: ledger.invoice_text(key, day, locale),
+            "html": lambda: ledger.invoice_html(key, day, locale),
+            "json": lambda: ledger.invoice_json(key, day),
+        }[fmt]() if fmt != "table" else None
     if out is not None and text is not None:
         Path(out).write_text(text, "utf-8")
         console.print(f"wrote {out}")
@@ -546,7 +551,7 @@ def preview_command(ctx: Context, account: str, day: date | None) -> None:
     """The lines the next billing date would hold, issuing nothing."""
     with ctx.ledger() as ledger, reported():
         lines = ledger.preview(account, day)
-        when = day or ledger.app.account(account).next_billing_date()
+        when = day or ledger.next_billing_date(account)
     console.print(lines_table(f"{account} - preview of {when.isoformat()} (nothing issued)", lines)
                   if lines else f"{account}: nothing to post on {when.isoformat()}")
 
@@ -576,15 +581,13 @@ def project_command(ctx: Context, batch_size: int, verbose: bool, follow: bool,
     may run at once, on any machine: each batch's rows and position commit together, and a
     batch another worker committed first is skipped."""
     with ctx.ledger() as ledger, reported(), progress_bar("projecting") as update:
-        ledger.projector.batch_size = batch_size
-        ledger.projector.pause = pause
 
         def report(done: int, total: int) -> None:
             update(done, total)
             if verbose:
                 print(f"at {done}", flush=True)
 
-        count = ledger.catch_up(report)
+        count = ledger.catch_up(report, batch_size=batch_size, pause=pause)
         while follow:
             time.sleep(interval)
             count += ledger.catch_up(report)
@@ -661,6 +664,18 @@ def history_command(ctx: Context, account: str, subscription: str, as_of: date |
     for ev in found.events:
         events.add_row(ev.type, str(ev.version), ev.effective_date or "", ev.recorded_at, ev.details)
     console.print(events)
+
+
+@main.command("feed")
+@click.option("--after", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The position of the last record already handled.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many records.")
+@pass_context
+def feed_command(ctx: Context, after: int, limit: int | None) -> None:
+    """The event feed as JSON lines (one record per line), from a position on."""
+    with ctx.ledger() as ledger, reported():
+        for record in ledger.feed(after, limit):
+            sys.stdout.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 @main.command("accounts")

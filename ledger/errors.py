@@ -22,6 +22,7 @@ these has appended nothing.
     |   +-- TrialCannotBeCancelled, NotATrial, OnlineCancellationRefused
     +-- ConcurrencyConflict                the command kept losing races; nothing was recorded
     +-- IdempotencyConflict                a key reused with a different payload
+    +-- StoreError                         the database itself failed
 """
 
 from __future__ import annotations
@@ -141,3 +142,8 @@ class ConcurrencyConflict(LedgerError):
 
 class IdempotencyConflict(LedgerError):
     """An idempotency key was reused for a different command or payload."""
+
+
+class StoreError(LedgerError):
+    """The database failed (unreachable, locked too long, corrupt); the library's error is
+    chained as the cause."""

@@ -34,6 +34,7 @@ from ledger.errors import (
     UnknownOffer,
     UnknownSubscription,
 )
+from ledger.locales import normalise
 from ledger.money import format_money, parse_decimal
 from ledger.offers import OfferTerms
 
@@ -109,6 +110,7 @@ class Scenario:
     until: date
     expect: Mapping[date, tuple[ExpectedLine, ...]] | None
     warnings: tuple[str, ...] = field(default=())
+    locale: str | None = None
 
     @property
     def start(self) -> date:
@@ -226,7 +228,13 @@ class _Parser:
             raise self.fail("account", "billing_day", f"must be from 1 to 31, got {billing_day}")
         name = account.get("name")
         account_name = self.text(name, "account", "name") if name is not None else account_id
-        self.extra_keys(account, {"id", "name", "billing_day"}, "account")
+        locale = account.get("locale")
+        if locale is not None:
+            try:
+                locale = normalise(self.text(locale, "account", "locale"))
+            except InvalidInput as error:
+                raise self.fail("account", "locale", str(error)) from None
+        self.extra_keys(account, {"id", "name", "billing_day", "locale"}, "account")
         offers = self.offers(self.require(top, "offers", "document"))
         actions = self.actions(self.require(top, "actions", "document"), offers)
         until = self.day(self.require(top, "until", "document"), "document", "until")
@@ -237,7 +245,7 @@ class _Parser:
         return Scenario(
             source=self.source, account=account_id, account_name=account_name,
             billing_day=billing_day, offers=offers, actions=actions, until=until,
-            expect=expect, warnings=tuple(self.warnings),
+            expect=expect, warnings=tuple(self.warnings), locale=locale,
         )
 
     def offers(self, value: Any) -> dict[str, OfferTerms]:
@@ -392,13 +400,13 @@ def _field_for(error: Exception, action: Action) -> str:
 
 
 def play(scenario: Scenario, ledger: Any) -> None:
-    """Apply the scenario's actions to ``ledger`` (a ``BillingLedger`` with a ``TestClock``),
-    then run everything due through ``until``."""
+    """Apply the scenario's actions to ``ledger`` (a ``Ledger`` or ``BillingLedger`` with a
+    ``TestClock``), then run everything due through ``until``."""
     for terms in scenario.offers.values():
         ledger.define_offer(terms)
     ledger.open_account(
         scenario.account, billing_day=scenario.billing_day, name=scenario.account_name,
-        effective_date=scenario.start,
+        effective_date=scenario.start, locale=scenario.locale,
     )
     commands: dict[str, Callable[[Action], None]] = {
         "purchase": lambda a: ledger.purchase(

@@ -54,7 +54,7 @@ def simulate(scenario: Scenario, db: str | os.PathLike[str] | None = None,
         ledger = Ledger(location, clock=TestClock(scenario.start), partner_id=partner_id)
         try:
             try:
-                play(scenario, ledger.app)
+                play(scenario, ledger)
             except ScenarioError:
                 raise
             except LedgerError as error:

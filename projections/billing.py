@@ -31,7 +31,7 @@ def ops_for(event: Any, notification_id: int, partner_id: str = "") -> list[Op |
 
 def _opened(event: Any, n: int, partner_id: str) -> list[Op | Update]:
     return [Op("account_opened", (event.originator_id.hex, event.key, event.name,
-                                  event.billing_day, event.currency,
+                                  event.billing_day, event.currency, event.locale,
                                   event.effective_date.isoformat(), n))]
 
 

@@ -47,7 +47,7 @@ _RECON_MARKS = ", ".join(["%s"] * len(COLUMNS))
 TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}accounts (
         account_id TEXT PRIMARY KEY, account TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-        billing_day INTEGER NOT NULL, currency TEXT, opened_on TEXT NOT NULL,
+        billing_day INTEGER NOT NULL, currency TEXT, locale TEXT, opened_on TEXT NOT NULL,
         last_amount_due TEXT, last_billing_date TEXT, notification_id BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS {p}subscriptions (
         subscription_id TEXT PRIMARY KEY, account TEXT NOT NULL, subscription TEXT NOT NULL,
@@ -71,9 +71,9 @@ VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts")
 
 STATEMENTS: dict[str, str] = {
     "account_opened": (
-        "INSERT INTO {p}accounts (account_id, account, name, billing_day, currency, opened_on, "
-        "last_amount_due, last_billing_date, notification_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL, %s)"
+        "INSERT INTO {p}accounts (account_id, account, name, billing_day, currency, locale, "
+        "opened_on, last_amount_due, last_billing_date, notification_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, %s)"
     ),
     "subscription_purchased": (
         "INSERT INTO {p}subscriptions (subscription_id, account, subscription, offer_id, status, "

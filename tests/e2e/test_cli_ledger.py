@@ -89,7 +89,7 @@ def test_recon_writes_the_billing_dates_file(ledger_db: Path | str, tmp_path: Pa
 def test_invoice_in_every_format(ledger_db: Path | str, tmp_path: Path) -> None:
     document = json.loads(ok(ledger_db, "invoice", "--date", "2018-02-15", "--format", "json"))
     assert document["amount_due"] == "92.43" and document["balance_brought_forward"] == "48.00"
-    assert "Amount due                92.43 USD" in ok(ledger_db, "invoice", "--date", "2018-02-15",
+    assert "Amount due                $92.43" in ok(ledger_db, "invoice", "--date", "2018-02-15",
                                                       "--format", "text")
     ok(ledger_db, "invoice", "--date", "2018-02-15", "--format", "html", "--out", str(tmp_path / "i.html"))
     assert "<h1>Invoice contoso-20180215</h1>" in (tmp_path / "i.html").read_text()

@@ -71,7 +71,7 @@ def test_every_ledger_error_is_one_hierarchy() -> None:
 
 def test_works_under_freezegun_with_the_system_clock(new_store: NewStore) -> None:
     location = new_store("frozen")
-    with freeze_time("2018-01-13 09:30:00") as frozen:
+    with freeze_time("2018-01-13 09:30:00", ignore=["psycopg", "psycopg_pool"]) as frozen:
         ledger = BillingLedger(store_env(location), clock=SystemClock())
         ledger.define_offer(offer("48.00"))
         ledger.open_account("acme", billing_day=15)

@@ -211,7 +211,7 @@ def test_invoices_render_as_json_text_and_html(new_store: NewStore) -> None:
     assert json.loads(ledger.invoice_json("acme", date(2018, 3, 15))) == document
     text = ledger.invoice_text("acme", date(2018, 3, 15))
     assert "INVOICE acme-20180315" in text and "Cancel Fee" in text
-    assert "Balance brought forward   48.00 USD" in text
+    assert "Balance brought forward   $48.00" in text
     html = render.render_html(document)
     assert html.startswith("<!DOCTYPE html>") and "<td>Cancel Fee</td>" in html
     assert "Acme Corp" in html
