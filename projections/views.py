@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
@@ -233,6 +233,18 @@ class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.view_statements()]
+
+    def create_table(self) -> None:
+        # eventsourcing's SQLite recorder reads "does the tracking table exist?" outside the
+        # transaction that creates it, so when two processes open a fresh file at once the
+        # slower one also inserts the table's migration row and gets an IntegrityError. The
+        # tables exist by then: a second pass sees them and inserts nothing.
+        try:
+            super().create_table()
+        except IntegrityError:
+            self.tracking_table_exists = False
+            self.tracking_migration_current = self.tracking_migration_previous = None
+            super().create_table()
 
     def _sql(self, template: str) -> str:
         return template.replace("{p}", self.prefix).replace("{i}", self.prefix).replace("%s", "?")

@@ -12,6 +12,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from benchmarks.book import generate, play
 from ledger.api import Ledger
 from ledger.application import BillingLedger
@@ -68,3 +70,29 @@ def test_sigkill_at_random_points_then_restart_gives_identical_views(tmp_path: P
     finish = subprocess.run(command, capture_output=True, text=True, check=False)
     assert finish.returncode == 0, finish.stderr
     assert views_of(log) == expected
+
+
+def test_a_process_that_looked_before_another_created_the_views_still_opens(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two processes opening a fresh file at once: the slower one checked for the tracking
+    # table before the faster one created it, then finds it created (a race seen in CI).
+    from eventsourcing.persistence import OperationalError
+    from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+    db = tmp_path / "ledger.sqlite"
+    with Ledger(db) as first:
+        first.catch_up()
+    looked = SQLiteTrackingRecorder.max_tracking_id
+    calls: list[str] = []
+
+    def not_there_yet(self: SQLiteTrackingRecorder, application_name: str) -> int | None:
+        calls.append(application_name)
+        if len(calls) == 1:
+            raise OperationalError("no such table: tracking")
+        return looked(self, application_name)
+
+    monkeypatch.setattr(SQLiteTrackingRecorder, "max_tracking_id", not_there_yet)
+    with Ledger(db) as second:
+        second.catch_up()
+        assert second.accounts() == []
+    assert calls, "the views were not opened"
