@@ -521,7 +521,7 @@ class BillingLedger(Application[UUID]):
             account=acc.key, account_name=acc.name, currency=acc.currency, balance=acc.balance,
             payments=acc.payments_since_invoice, histories=histories, billing_date=billing_date,
         )
-        to_save: list[Aggregate] = [acc]
+        to_save: list[Aggregate] = []  # postings first, then the account's record of the cut
         for key, rated in result.ratings.items():
             if rated.has_anything_to_post:
                 sub = result.subscriptions[key]
@@ -533,7 +533,7 @@ class BillingLedger(Application[UUID]):
                 to_save.append(sub)
         if result.document is None:
             acc.close_billing_date(billing_date=billing_date, cut_position=position, recorded_at=now)
-            self.save(*to_save)
+            self.save(*to_save, acc)
             return None
         number = str(result.document["invoice_number"])
         acc.issue_invoice(
@@ -543,7 +543,7 @@ class BillingLedger(Application[UUID]):
             subscription_versions={key: len(history) for key, history in histories.items()},
             amount_due=Decimal(result.document["amount_due"]), recorded_at=now,
         )
-        self.save(*to_save)
+        self.save(*to_save, acc)
         return number
 
     def preview(self, account: str, billing_date: date | None = None) -> list[ChargeLine]:

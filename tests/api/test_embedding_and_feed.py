@@ -147,6 +147,14 @@ def test_a_month_of_activity_seen_by_two_restarting_consumers_exactly_once(
     assert {"account.opened", "subscription.purchased", "subscription.quantity_changed",
             "charges.posted", "invoice.issued", "payment.recorded"} <= kinds
     assert sum(record["type"] == "account.opened" for record in everything) == 4
+    # A consumer that books an invoice has already seen every line it bills.
+    issued: set[tuple[str, str]] = set()
+    for record in everything:
+        cut = (record["account"], record["data"].get("billing_date"))
+        if record["type"] == "invoice.issued":
+            issued.add(cut)
+        elif record["type"] == "charges.posted":
+            assert cut not in issued, f"lines of {cut} after its invoice"
     for record in everything:
         jsonschema.validate(record, json.loads((SCHEMAS / f"{record['type']}.schema.json").read_text()))
         json.dumps(record)  # JSON-serialisable as it is
