@@ -80,9 +80,10 @@ class Figures:
 def location_for(args: argparse.Namespace, events: int, suffix: str = "") -> str:
     if args.backend == "postgres":
         base = args.pg or "postgresql://postgres@127.0.0.1:5432/test"
-        return f"{base}?schema=bench_{events}{suffix}"
-    DATA.mkdir(exist_ok=True)
-    return str(DATA / f"book-{events}{suffix}.sqlite")
+        return f"{base}?schema=bench_{events}{suffix.replace('-', '_')}"
+    folder = Path(args.data)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / f"book-{events}{suffix}.sqlite")
 
 
 def build_book(location: str, events: int, seed: int, years: int) -> tuple[int, int, float]:
@@ -213,6 +214,8 @@ def peak_rss_of_rebuild(location: str) -> float:
         "measure_rebuild(sys.argv[1])\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
+    if "://" not in location:  # a SQLite path, relative to the caller's folder
+        location = str(Path(location).resolve())
     done = subprocess.run([sys.executable, "-c", code, location], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parent.parent)
     return int(done.stdout.strip().splitlines()[-1]) / 1024
@@ -317,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--commands", type=int, default=5000)
     parser.add_argument("--json", help="also write the figures as JSON to this file")
+    parser.add_argument("--data", default=str(DATA), help="folder for the SQLite books")
     args = parser.parse_args(argv)
 
     figures = Figures(backend=args.backend, machine=machine())
