@@ -12,11 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+from eventsourcing.domain import Aggregate
 
 from ledger import invoicing, rating
 from ledger.charges import ChargeLine
 from ledger.subscription import Subscription
+
+A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,12 @@ class CutResult:
         return [line for result in self.ratings.values() for line in result.lines]
 
 
-def replay(history: Sequence[Any]) -> Subscription:
-    """The subscription aggregate as its events leave it."""
+def replay(history: Sequence[Any], kind: type[A] = Subscription) -> A:  # type: ignore[assignment]
+    """The aggregate (a subscription unless ``kind`` says otherwise) as its events leave it."""
     aggregate: Any = None
     for ev in history:
         aggregate = ev.mutate(aggregate)
-    assert isinstance(aggregate, Subscription)
+    assert isinstance(aggregate, kind)
     return aggregate
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from ledger import ids, invoicing, rating
 from ledger.account import BillingAccount
 from ledger.application import BillingLedger
-from ledger.billing import derive_cut
+from ledger.billing import derive_cut, replay
 from ledger.errors import UnknownAccount, UnknownLine, UnknownSubscription
 from projections import queries, reconciliation
 from projections.views import _Views
@@ -48,22 +48,14 @@ def _account_events(ledger: BillingLedger, key: str) -> list[Any]:
     return events
 
 
-def _replay_account(events: Sequence[Any]) -> BillingAccount:
-    aggregate: Any = None
-    for ev in events:
-        aggregate = ev.mutate(aggregate)
-    assert isinstance(aggregate, BillingAccount)
-    return aggregate
-
-
 def rederive(ledger: BillingLedger, issued: Any, account_events: Sequence[Any]) -> dict[str, Any] | None:
     """The invoice document the recorded cut would produce if it ran again now, or None when
     it was rated by other rules than this code's."""
     recorded = json.loads(issued.document)
     if recorded.get("rules_version") != rating.RULES_VERSION:
         return None
-    before = _replay_account([ev for ev in account_events
-                              if ev.originator_version < issued.originator_version])
+    before = replay([ev for ev in account_events
+                     if ev.originator_version < issued.originator_version], BillingAccount)
     histories = {
         key: list(ledger.events.get(ids.subscription_id(before.key, key), lte=version))
         for key, version in issued.subscription_versions.items()
