@@ -87,7 +87,9 @@ class Ledger:
     ) -> None:
         """``store``: a SQLite path, ``sqlite:///path`` or ``postgresql://...`` URL (default:
         ``BILLING_LEDGER_DB``, the eventsourcing variables, or ``./ledger.sqlite``).
-        ``create=False`` refuses a SQLite file that does not exist yet (MissingDatabase)."""
+        ``create=False`` refuses a SQLite file that does not exist yet (MissingDatabase).
+        ``partner_id`` is written into the invoices this ledger issues, and from them into
+        their reconciliation files' PartnerId column; invoices already issued keep theirs."""
         location = os.fspath(store) if store is not None else default_location()
         env = store_env(location) if location is not None else {}
         sqlite_file = env.get("SQLITE_DBNAME") if location is not None else (
@@ -96,10 +98,9 @@ class Ledger:
         if not create and sqlite_file and not Path(sqlite_file).exists():
             raise MissingDatabase(f"no ledger database at {location or sqlite_file}")
         self.location = location or "(from the environment)"
-        self.partner_id = partner_id
-        self.app = BillingLedger(env, clock=clock)
+        self.app = BillingLedger(env, clock=clock, partner_id=partner_id)
         self.store = ViewStore(env)
-        self.projector = Projector(self.app, self.store, batch_size=batch_size, partner_id=partner_id)
+        self.projector = Projector(self.app, self.store, batch_size=batch_size)
         self._projecting = threading.Lock()
 
     @property
@@ -212,9 +213,9 @@ class Ledger:
     def bill(self, until: date | None = None) -> list[str]:
         """Cut every billing date through ``until`` (default: yesterday) and return the
         numbers of the invoices this issued. A test clock is moved forward to ``until``."""
-        if until is not None and isinstance(self.clock, TestClock) and until > self.clock.today():
-            self.clock.set(until)
         before = {row["invoice_number"] for row in self._invoice_rows()}
+        if until is not None and isinstance(self.clock, TestClock) and until > self.clock.today():
+            self.app.advance_to(until)
         self.app.run_due(until)
         return [row["invoice_number"] for row in self._invoice_rows()
                 if row["invoice_number"] not in before]
@@ -317,7 +318,7 @@ class Ledger:
     def verify(self, account: str | None = None) -> list[audit.InvoiceCheck]:
         """Re-derive every issued invoice from the log and check it and its view rows."""
         self.catch_up()
-        return audit.verify(self.app, self.views, account, self.partner_id)
+        return audit.verify(self.app, self.views, account)
 
     @_store_errors
     def explain(self, invoice_number: str, line_no: int) -> audit.Explanation:

@@ -33,7 +33,7 @@ from ledger import billing, ids, invoicing, rating
 from ledger.account import BillingAccount
 from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fingerprint
 from ledger.charges import ChargeLine
-from ledger.clock import Clock, SystemClock, TestClock, today
+from ledger.clock import Clock, SystemClock, TestClock, start_of, today
 from ledger.errors import (
     ConcurrencyConflict,
     DuplicateAccount,
@@ -77,8 +77,10 @@ class BillingLedger(Application[UUID]):
     }
     snapshot_class = LedgerSnapshot
 
-    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None,
+                 partner_id: str = "") -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.partner_id = partner_id  # written into the invoices this process issues
         self.retries = 0  # commands re-applied after losing a race (for monitoring)
         self._touched = threading.local()  # aggregates the running command read
         # When each account next has something due, as last seen by this process's scheduler.
@@ -464,11 +466,29 @@ class BillingLedger(Application[UUID]):
             return sub.offer
 
     def advance_to(self, day: date) -> None:
-        """Move a test clock to the start of ``day`` and do everything due before it."""
-        if not isinstance(self.clock, TestClock):
+        """Move a test clock to the start of ``day``, doing everything due before it as a
+        daily job would: what falls due on a date is done at the start of the next day (the
+        clock stepping there), so recorded times read as they would in production and "as
+        known at" questions get the answers they would get there."""
+        clock = self.clock
+        if not isinstance(clock, TestClock):
             raise InvalidInput("advance_to needs a TestClock; with a real clock use run_due()")
-        self.clock.set(day)
-        self.run_due(day - timedelta(days=1))
+        if start_of(day) < clock.now():
+            clock.set(day)  # refused: the clock never goes back
+        last = day - timedelta(days=1)
+        self.run_due(min(last, clock.today() - timedelta(days=1)))  # what was overdue already
+        keys = self.account_keys()
+        while True:
+            # After a run every account has a wake date: when it next has something due.
+            due = min((self._wake.get(key, clock.today()) for key in keys), default=None)
+            if due is None or due > last:
+                break
+            clock.set(max(clock.now(), start_of(due + timedelta(days=1))))
+            for key in keys:
+                wake = self._wake.get(key)
+                if wake is None or wake <= due:
+                    self.run_account_due(key, due)
+        clock.set(day)
 
     def run_due(self, through: date | None = None) -> None:
         """Do everything due on or before ``through`` (default: yesterday), in date order:
@@ -520,6 +540,7 @@ class BillingLedger(Application[UUID]):
         result = billing.derive_cut(
             account=acc.key, account_name=acc.name, currency=acc.currency, balance=acc.balance,
             payments=acc.payments_since_invoice, histories=histories, billing_date=billing_date,
+            partner_id=self.partner_id,
         )
         to_save: list[Aggregate] = []  # postings first, then the account's record of the cut
         for key, rated in result.ratings.items():
@@ -547,9 +568,18 @@ class BillingLedger(Application[UUID]):
         return number
 
     def preview(self, account: str, billing_date: date | None = None) -> list[ChargeLine]:
-        """The lines the next billing date (or ``billing_date``) would post, issuing nothing."""
+        """The lines the next billing date to cut would post, issuing nothing.
+
+        ``billing_date``, when given, must be that date: a later one would merge the lines
+        of the dates before it, which are cut (and invoiced) on their own."""
         acc = self._account(account)
-        when = billing_date or acc.next_billing_date()
+        when = acc.next_billing_date()
+        if billing_date is not None and billing_date != when:
+            raise InvalidInput(
+                f"account {account}: the next billing date to cut is {when.isoformat()}, "
+                f"not {billing_date.isoformat()}; cut up to it first (bill --until), or read an "
+                "issued invoice"
+            )
         lines: list[ChargeLine] = []
         for key in acc.subscriptions:
             lines.extend(rating.rate(self.history(account, key), when).lines)

@@ -62,6 +62,7 @@ def derive_cut(
     payments: Decimal,
     histories: Mapping[str, Sequence[Any]],
     billing_date: date,
+    partner_id: str = "",
 ) -> CutResult:
     """What cutting ``billing_date`` posts, given each subscription's history (in the
     account's order) and the account's balance and payments since its last invoice."""
@@ -82,5 +83,6 @@ def derive_cut(
             account=account, account_name=account_name, billing_date=billing_date,
             currency=currency, subscriptions=groups, balance_brought_forward=balance,
             payments=payments, rules_version=rating.RULES_VERSION, final_for=final_for,
+            partner_id=partner_id,
         )
     return CutResult(ratings, subs, document)

@@ -204,7 +204,8 @@ def seed_scenarios() -> list[Path]:
 @click.option("--db", envvar="BILLING_LEDGER_DB", metavar="PATH|URL",
               help="Ledger database: a SQLite file or postgresql:// URL [default: ./ledger.sqlite].")
 @click.option("--today", type=DATE, help="Pin the clock to this business date (a test clock).")
-@click.option("--partner-id", default="", help="PartnerId written in reconciliation files.")
+@click.option("--partner-id", default="",
+              help="PartnerId of the invoices this run issues (and their reconciliation files).")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, today: date | None, partner_id: str) -> None:
     """An event-sourced billing ledger for license-based subscriptions."""
@@ -304,17 +305,18 @@ def init_command(ctx: Context) -> None:
 @click.option("--daily-rate-places", type=int)
 @click.option("--refund-window-days", type=int)
 @click.option("--rounding", type=click.Choice(["half-up", "half-even"]), default="half-up")
+@idempotency_option
 @pass_context
 def define_offer_command(ctx: Context, offer_id: str, price: Decimal, currency: str, term: str,
                          billing: str, convention: str, name: str | None,
                          daily_rate_places: int | None, refund_window_days: int | None,
-                         rounding: str) -> None:
+                         rounding: str, key: str | None) -> None:
     """Add an offer to the catalog, or revise its terms for new purchases and renewals."""
     with ctx.ledger() as ledger, reported():
         ledger.define_offer(OfferTerms.create(
             offer_id, price=price, currency=currency, term=term, billing=billing,
             convention=convention, name=name, daily_rate_places=daily_rate_places,
-            refund_window_days=refund_window_days, rounding=rounding))
+            refund_window_days=refund_window_days, rounding=rounding), idempotency_key=key)
     console.print(f"offer {offer_id} defined")
 
 
@@ -545,7 +547,7 @@ def invoices_command(ctx: Context, account: str | None) -> None:
 
 @main.command("preview")
 @click.option("--account", required=True)
-@click.option("--date", "day", type=DATE, help="The billing date [default: the next one].")
+@click.option("--date", "day", type=DATE, help="The next billing date to cut (a check; it is the default).")
 @pass_context
 def preview_command(ctx: Context, account: str, day: date | None) -> None:
     """The lines the next billing date would hold, issuing nothing."""
@@ -713,6 +715,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return failure.exit_code
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else 1
+    except OSError as failure:  # a file that cannot be read or written (an output path)
+        where = f"{failure.filename}: " if failure.filename else ""
+        errors.print(f"error: {where}{failure.strerror or failure}", markup=False)
+        return 2
     return 0
 
 

@@ -68,10 +68,13 @@ def build_invoice(
     payments: Decimal,
     rules_version: int,
     final_for: Sequence[str] = (),
+    partner_id: str = "",
 ) -> dict[str, Any]:
     """The invoice document for one account and billing date (lines grouped by subscription).
 
-    ``final_for`` names the subscriptions whose cancellation this invoice settles."""
+    ``final_for`` names the subscriptions whose cancellation this invoice settles;
+    ``partner_id``, the issuing partner (kept in the document when not empty, so that the
+    reconciliation file's PartnerId is part of what was issued)."""
     groups: list[dict[str, Any]] = []
     number = 0
     charges = credits = Decimal(0)
@@ -101,7 +104,7 @@ def build_invoice(
     total = charges + credits
     brought = round_money(balance_brought_forward, currency)
     amount_due = brought - payments + total
-    return {
+    document: dict[str, Any] = {
         "document_version": DOCUMENT_VERSION,
         "invoice_number": invoice_number(account, billing_date),
         "account": account,
@@ -118,6 +121,9 @@ def build_invoice(
         "final_for": list(final_for),
         "rules_version": rules_version,
     }
+    if partner_id:
+        document["partner_id"] = partner_id
+    return document
 
 
 def canonical_bytes(document: dict[str, Any]) -> bytes:

@@ -434,7 +434,8 @@ def play(scenario: Scenario, ledger: Any) -> None:
         except LedgerError as error:
             raise ScenarioError(scenario.source, action.describe(), _field_for(error, action),
                                 str(error)) from error
-    ledger.clock.set(scenario.until)
+    if scenario.until > ledger.clock.today():
+        ledger.advance_to(scenario.until)
     ledger.run_due(scenario.until)
 
 

@@ -63,25 +63,24 @@ def rederive(ledger: BillingLedger, issued: Any, account_events: Sequence[Any]) 
     result = derive_cut(
         account=before.key, account_name=before.name, currency=before.currency,
         balance=before.balance, payments=before.payments_since_invoice, histories=histories,
-        billing_date=issued.billing_date,
+        billing_date=issued.billing_date, partner_id=recorded.get("partner_id", ""),
     )
     return result.document
 
 
-def verify(ledger: BillingLedger, views: _Views, account: str | None = None,
-           partner_id: str = "") -> list[InvoiceCheck]:
+def verify(ledger: BillingLedger, views: _Views, account: str | None = None) -> list[InvoiceCheck]:
     """Check every issued invoice (of ``account``, or of every account)."""
     keys = [account] if account is not None else ledger.account_keys()
     checks: list[InvoiceCheck] = []
     for key in keys:
         events = _account_events(ledger, key)
         for issued in (ev for ev in events if isinstance(ev, BillingAccount.InvoiceIssued)):
-            checks.append(_check(ledger, views, key, issued, events, partner_id))
+            checks.append(_check(ledger, views, key, issued, events))
     return checks
 
 
-def _check(ledger: BillingLedger, views: _Views, key: str, issued: Any, events: Sequence[Any],
-           partner_id: str) -> InvoiceCheck:
+def _check(ledger: BillingLedger, views: _Views, key: str, issued: Any,
+           events: Sequence[Any]) -> InvoiceCheck:
     problems: list[str] = []
     recorded = json.loads(issued.document)
     if invoicing.canonical_bytes(recorded).decode() != issued.document:
@@ -104,7 +103,7 @@ def _check(ledger: BillingLedger, views: _Views, key: str, issued: Any, events: 
                               ("amount_due", recorded["amount_due"])):
             if str(row[column]) != str(value):
                 problems.append(f"the view's invoice {column} is {row[column]!r}, issued {value!r}")
-        want = reconciliation.rows(expected, partner_id)
+        want = reconciliation.rows(expected)
         have = queries.recon_rows(views, key, issued.billing_date)
         if len(want) != len(have):
             problems.append(f"the view holds {len(have)} reconciliation lines, the invoice {len(want)}")

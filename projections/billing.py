@@ -23,27 +23,27 @@ _S, _A = Subscription, BillingAccount
 
 
 
-def ops_for(event: Any, notification_id: int, partner_id: str = "") -> list[Op | Update]:
+def ops_for(event: Any, notification_id: int) -> list[Op | Update]:
     """The view changes one recorded event makes."""
     handler = _HANDLERS.get(type(event))
-    return handler(event, notification_id, partner_id) if handler else []
+    return handler(event, notification_id) if handler else []
 
 
-def _opened(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+def _opened(event: Any, n: int) -> list[Op | Update]:
     return [Op("account_opened", (event.originator_id.hex, event.key, event.name,
                                   event.billing_day, event.currency, event.locale,
                                   event.effective_date.isoformat(), n))]
 
 
 def _account_fields(**fields: Any) -> Any:
-    def handle(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+    def handle(event: Any, n: int) -> list[Op | Update]:
         values = {name: getter(event) for name, getter in fields.items()}
         return [Update("accounts", event.originator_id.hex, values, n)]
 
     return handle
 
 
-def _purchased(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+def _purchased(event: Any, n: int) -> list[Op | Update]:
     trial = event.trial_end is not None
     term_start = None if trial else event.effective_date
     term_end = None if trial else _first_term_end(event)
@@ -54,7 +54,7 @@ def _purchased(event: Any, n: int, partner_id: str) -> list[Op | Update]:
 
 
 def _subscription_fields(**fields: Any) -> Any:
-    def handle(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+    def handle(event: Any, n: int) -> list[Op | Update]:
         values = {name: getter(event) for name, getter in fields.items()}
         values["version"] = event.originator_version
         return [Update("subscriptions", event.originator_id.hex, values, n)]
@@ -74,7 +74,7 @@ _term = _subscription_fields(
 )
 
 
-def _invoice_ops(event: Any, n: int, partner_id: str) -> list[Op | Update]:
+def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
     document = json.loads(event.document)
     account = document["account"]
     day = event.billing_date.isoformat()
@@ -85,7 +85,7 @@ def _invoice_ops(event: Any, n: int, partner_id: str) -> list[Op | Update]:
         Update("accounts", event.originator_id.hex,
                {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
-    for number, record in enumerate(reconciliation.records(document, partner_id), start=1):
+    for number, record in enumerate(reconciliation.records(document), start=1):
         ops.append(Op("recon_line", (account, day, number, *record)))
     return ops
 
@@ -93,7 +93,7 @@ def _invoice_ops(event: Any, n: int, partner_id: str) -> list[Op | Update]:
 _HANDLERS: dict[type[Any], Any] = {
     _A.Opened: _opened,
     _A.SubscriptionAdded: _account_fields(currency=lambda event: event.currency),
-    _A.InvoiceIssued: lambda event, n, partner_id: _invoice_ops(event, n, partner_id),
+    _A.InvoiceIssued: _invoice_ops,
     _A.BillingDateClosed: _account_fields(
         last_billing_date=lambda event: event.billing_date.isoformat()),
     _S.Purchased: _purchased,

@@ -54,9 +54,10 @@ def file_name(billing_date: date) -> str:
     return f"reconciliation-{billing_date.isoformat()}.csv"
 
 
-def records(document: Mapping[str, Any], partner_id: str = "") -> list[tuple[str, ...]]:
+def records(document: Mapping[str, Any]) -> list[tuple[str, ...]]:
     """The reconciliation rows of one issued invoice document, in invoice order, each a tuple
     of the :data:`COLUMNS`' values."""
+    partner_id = document.get("partner_id", "")
     zero = format_money(Decimal(0), document["currency"])
     account, name = document["account"], document["account_name"]
     currency, number = document["currency"], document["invoice_number"]
@@ -75,9 +76,9 @@ def records(document: Mapping[str, Any], partner_id: str = "") -> list[tuple[str
     return result
 
 
-def rows(document: Mapping[str, Any], partner_id: str = "") -> list[dict[str, str]]:
+def rows(document: Mapping[str, Any]) -> list[dict[str, str]]:
     """The same rows as mappings from column name to value."""
-    return [dict(zip(COLUMNS, record, strict=True)) for record in records(document, partner_id)]
+    return [dict(zip(COLUMNS, record, strict=True)) for record in records(document)]
 
 
 def render_csv(rows: Iterable[Sequence[str] | Mapping[str, str]]) -> bytes:
@@ -91,6 +92,6 @@ def render_csv(rows: Iterable[Sequence[str] | Mapping[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def render(document: Mapping[str, Any], partner_id: str = "") -> bytes:
+def render(document: Mapping[str, Any]) -> bytes:
     """The reconciliation file of one issued invoice."""
-    return render_csv(records(document, partner_id))
+    return render_csv(records(document))

@@ -51,12 +51,10 @@ class ViewStore:
 class Projector:
     """Follows a ledger's notification log into a view store."""
 
-    def __init__(self, ledger: BillingLedger, store: ViewStore, *, batch_size: int = DEFAULT_BATCH,
-                 partner_id: str = "") -> None:
+    def __init__(self, ledger: BillingLedger, store: ViewStore, *, batch_size: int = DEFAULT_BATCH) -> None:
         self.ledger = ledger
         self.views = store.views
         self.batch_size = batch_size
-        self.partner_id = partner_id
         self.name = ledger.name
         self.conflicts = 0
         self.pause = 0.0  # seconds to sleep between batches (throttles a rebuild on a busy store)
@@ -83,7 +81,7 @@ class Projector:
             ops: list[Op | Update] = []
             for notification in notifications:
                 event = self.ledger.mapper.to_domain_event(notification)
-                ops.extend(ops_for(event, notification.id, self.partner_id))
+                ops.extend(ops_for(event, notification.id))
             try:
                 self.views.apply(ops, Tracking(self.name, notifications[-1].id))
             except (IntegrityError, OperationalError) as error:

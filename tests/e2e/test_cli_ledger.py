@@ -127,6 +127,11 @@ def test_verify_preview_history_rebuild(ledger_db: Path | str) -> None:
         (["purchase", "nobody", "S1", "--offer", "e1", "--quantity", "1"], "unknown account"),
         (["suspend", "contoso", "S1", "--date", "2018-01-01"], "before 2018-02-01"),
         (["bill", "--until", "2999-01-01"], "cannot run 2999-01-01 yet"),
+        (["preview", "--account", "contoso", "--date", "2018-04-15"],
+         "next billing date to cut is 2018-03-15"),
+        (["invoice", "--date", "2018-02-15", "--format", "text", "--out", "/no/such/dir/i.txt"],
+         "error: /no/such/dir/i.txt: No such file or directory"),
+        (["recon", "--date", "2018-02-15", "--out", "/proc/no-such-dir"], "error: /proc/no-such-dir"),
     ],
 )
 def test_errors_are_one_line_non_zero_and_write_nothing(ledger_db: Path | str, tmp_path: Path,
@@ -197,3 +202,16 @@ def test_an_idempotency_key_makes_a_cli_command_repeat_safe(ledger_db: Path | st
     clash = cli(ledger_db, "purchase", "contoso", "S7", "--offer", "e1", "--quantity", "4",
                 "--date", "2018-03-01", "--idempotency-key", "po-77")
     assert clash.returncode == 2 and "already used for purchase" in clash.stderr
+
+
+def test_every_command_that_records_an_action_takes_an_idempotency_key() -> None:
+    from ledger.cli import main
+
+    # Commands that only read, or whose effect is idempotent by nature (bill --until D cuts
+    # each billing date once; init, rebuild and project converge; simulate and demo play
+    # a file into a fresh store).
+    not_actions = {"accounts", "bill", "demo", "explain", "feed", "history", "init", "invoice",
+                   "invoices", "preview", "project", "rebuild", "recon", "simulate", "verify"}
+    for name, command in main.commands.items():
+        takes_key = any(param.name == "key" for param in command.params)
+        assert takes_key == (name not in not_actions), name

@@ -10,8 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger import ids
 from ledger import scenario as scenarios
 from ledger.application import BillingLedger
+from ledger.clock import start_of
 from projections import reconciliation
 from tests.conftest import NewStore, temporary_store
 from tests.support import SCENARIOS, write_ledger
@@ -35,7 +37,7 @@ until: 2018-04-30
 
 
 def files_after(ledger: BillingLedger, scenario: scenarios.Scenario,
-                advance: Callable[[BillingLedger, date], None]) -> dict[str, bytes]:
+                advance: Callable[[BillingLedger, date], None]) -> dict[str, object]:
     try:
         for terms in scenario.offers.values():
             ledger.define_offer(terms)
@@ -54,11 +56,17 @@ def files_after(ledger: BillingLedger, scenario: scenarios.Scenario,
             else:
                 getattr(ledger, action.action)(scenario.account, action.subscription)
         advance(ledger, scenario.until + timedelta(days=1))
-        return {
+        out: dict[str, object] = {
             reconciliation.file_name(issued.billing_date): reconciliation.render(
                 ledger.invoice_document(scenario.account, issued.billing_date) or {})
             for issued in ledger.issued_invoices(scenario.account)
         }
+        # When each fact was recorded, not only what: the same however the advance is split.
+        for key in sorted({action.subscription for action in scenario.actions}):
+            out[f"recorded/{key}"] = [(type(ev).__qualname__, ev.timestamp)
+                                      for ev in ledger.history(scenario.account, key)]
+        out["recorded/invoices"] = [ev.timestamp for ev in ledger.issued_invoices(scenario.account)]
+        return out
     finally:
         ledger.close()
 
@@ -104,3 +112,26 @@ def test_any_split_of_the_advance_gives_the_same_files(backend: str, tmp_path: P
     with temporary_store(backend, tmp_path) as pieces_store:
         pieces = files_after(write_ledger(pieces_store, scenario.start), scenario, in_pieces)
     assert pieces == reference
+
+
+def test_what_falls_due_is_recorded_the_next_morning_however_far_the_jump(
+        new_store: NewStore) -> None:
+    scenario = scenarios.parse(TEXT)
+    ledger = write_ledger(new_store("m"), scenario.start)
+    try:
+        for terms in scenario.offers.values():
+            ledger.define_offer(terms)
+        ledger.open_account(scenario.account, billing_day=scenario.billing_day)
+        ledger.purchase(scenario.account, "A", "yearly", 3)
+        ledger.advance_to(date(2018, 3, 10))  # over a year: twelve cuts and a renewal
+        cuts = [ev for ev in ledger.events.get(ids.account_id(scenario.account))
+                if hasattr(ev, "billing_date")]  # invoices issued and dates closed
+        assert [ev.billing_date.month for ev in cuts] == [*range(1, 13), 1, 2]
+        for ev in cuts:
+            assert ev.timestamp == start_of(ev.billing_date + timedelta(days=1))
+        renewed = [ev for ev in ledger.history(scenario.account, "A")
+                   if type(ev).__name__ == "Renewed"]
+        assert [ev.timestamp for ev in renewed] == [start_of(date(2018, 2, 1))]
+        assert ledger.clock.now() == start_of(date(2018, 3, 10))
+    finally:
+        ledger.close()

@@ -3,6 +3,8 @@ time travel, preview, backdated corrections."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -12,6 +14,7 @@ import pytest
 from ledger import errors, invoicing
 from ledger import scenario as scenarios
 from ledger.api import Ledger
+from ledger.clock import TestClock
 from ledger.simulation import simulate
 from ledger.store import store_env
 from projections import invoices as render
@@ -191,6 +194,9 @@ def test_preview_shows_the_next_billing_date_and_issues_nothing(new_store: NewSt
     before = ledger.app.recorder.max_notification_id()
     preview = ledger.preview("acme")
     assert [f"{line.amount}" for line in preview] == ["-48.00", "2.47", "89.96"]
+    assert ledger.preview("acme", date(2018, 2, 15)) == preview
+    with pytest.raises(errors.InvalidInput, match="next billing date to cut is 2018-02-15"):
+        ledger.preview("acme", date(2018, 3, 15))  # would merge 15 February's lines into it
     assert ledger.app.recorder.max_notification_id() == before
     ledger.advance_to(date(2018, 2, 16))
     issued = ledger.invoice("acme", date(2018, 2, 15))
@@ -216,3 +222,24 @@ def test_invoices_render_as_json_text_and_html(new_store: NewStore) -> None:
     assert html.startswith("<!DOCTYPE html>") and "<td>Cancel Fee</td>" in html
     assert "Acme Corp" in html
     ledger.close()
+
+
+def test_the_partner_id_is_part_of_what_was_issued(new_store: NewStore) -> None:
+    db = new_store("partner")
+    with seed_ledger(db, date(2018, 1, 13)) as ledger:
+        ledger.purchase("acme", "S1", "o1", quantity=1)
+        ledger.advance_to(date(2018, 1, 20))  # cuts 15 January with no partner id
+    with Ledger(db, clock=TestClock(date(2018, 1, 20)), partner_id="P-42") as ledger:
+        ledger.change_quantity("acme", "S1", 2)
+        ledger.advance_to(date(2018, 2, 20))  # cuts 15 February as partner P-42
+    with Ledger(db, partner_id="someone-else") as ledger:
+        assert ledger.rebuild() > 0
+        def partner_ids(day: date) -> set[str]:
+            text = ledger.reconciliation("acme", day).decode()
+            return {row["PartnerId"] for row in csv.DictReader(io.StringIO(text))}
+        assert partner_ids(date(2018, 1, 15)) == {""}
+        assert partner_ids(date(2018, 2, 15)) == {"P-42"}
+        assert ledger.invoice("acme", date(2018, 2, 15))["partner_id"] == "P-42"
+        assert "partner_id" not in ledger.invoice("acme", date(2018, 1, 15))
+        checks = ledger.verify()  # whoever verifies, the issued documents decide
+        assert len(checks) == 2 and all(check.ok and check.rerated for check in checks)
