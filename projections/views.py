@@ -10,6 +10,7 @@ fails and its transaction is rolled back.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,11 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS {i}invoices_by_number ON {p}invoices (invoice_number)",
 )
 VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts")
+
+#: The shape of the view tables. A store whose tables were made to another shape (by an
+#: older or newer version of this code) has them dropped and rebuilt from the log when it
+#: is opened: views are derived data, the events are the record.
+SCHEMA_FINGERPRINT = hashlib.sha256("\n".join(TABLES).encode()).hexdigest()[:16]
 
 STATEMENTS: dict[str, str] = {
     "account_opened": (
@@ -141,6 +147,8 @@ class _Views:
 
         def _max_tracking_id(self, application_name: str, cursor: Any) -> int | None: ...
 
+        table_migration_identifier: str
+
     def _sql(self, template: str) -> str:
         raise NotImplementedError
 
@@ -149,6 +157,35 @@ class _Views:
 
     def view_statements(self) -> list[str]:
         return [self._sql(statement) for statement in TABLES]
+
+    def create_table(self) -> None:
+        super().create_table()  # type: ignore[misc]  # the tracking recorder's, then ours
+        self._upgrade_views()
+
+    def _upgrade_views(self) -> None:
+        """Drop and recreate the view tables, and forget every tracked position, when they
+        were made to another shape than :data:`SCHEMA_FINGERPRINT`; the next catch-up
+        rebuilds them from the log."""
+        with self._schema_transaction() as cursor:
+            cursor.execute(self._sql("CREATE TABLE IF NOT EXISTS {p}schema (fingerprint TEXT NOT NULL)"))
+            cursor.execute(self._sql("SELECT fingerprint FROM {p}schema"))
+            row = cursor.fetchone()
+            if row is not None and (row["fingerprint"] == SCHEMA_FINGERPRINT):
+                return
+            for table in VIEW_TABLES:
+                cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
+            for statement in self.view_statements():
+                cursor.execute(statement)
+            cursor.execute(self._forget_positions_sql(), (self.table_migration_identifier,))
+            cursor.execute(self._sql("DELETE FROM {p}schema"))
+            cursor.execute(self._sql("INSERT INTO {p}schema (fingerprint) VALUES (%s)"),
+                           (SCHEMA_FINGERPRINT,))
+
+    def _schema_transaction(self) -> Any:
+        return self._transaction(commit=True)
+
+    def _forget_positions_sql(self) -> str:
+        raise NotImplementedError
 
     def apply(self, ops: Sequence[Op | Update], tracking: Tracking) -> None:
         """Write ``ops`` and advance the tracking position, in one transaction.
@@ -252,6 +289,23 @@ class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
     def _delete_tracking_sql(self) -> str:
         return "DELETE FROM tracking WHERE application_name = ?"
 
+    def _forget_positions_sql(self) -> str:
+        return "DELETE FROM tracking WHERE application_name <> ?"
+
+    @contextmanager
+    def _schema_transaction(self) -> Iterator[Any]:
+        # BEGIN IMMEDIATE: two processes opening the file at once take turns, rather than
+        # both reading an old fingerprint and then failing to upgrade their read locks.
+        with self.datastore.get_connection(commit=True) as connection:
+            raw = connection._sqlite_conn
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield raw.cursor()
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
+
 
 class PostgresBillingViews(_Views, PostgresTrackingRecorder):
     """The views in the ledger's PostgreSQL schema (tables ``billing_*``)."""
@@ -270,3 +324,9 @@ class PostgresBillingViews(_Views, PostgresTrackingRecorder):
     def _delete_tracking_sql(self) -> str:
         table = f'"{self.datastore.schema}"."{self.tracking_table_name}"'
         return f"DELETE FROM {table} WHERE application_name = %s"
+
+    def _forget_positions_sql(self) -> str:
+        # Called with the schema lock held (ledger.store.schema_lock), so processes opening
+        # the store at once take turns.
+        table = f'"{self.datastore.schema}"."{self.tracking_table_name}"'
+        return f"DELETE FROM {table} WHERE application_name <> %s"
