@@ -25,7 +25,13 @@ from functools import partial
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, Cache, LRUCache
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Cache,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Transcoder
 
@@ -89,6 +95,24 @@ class BillingLedger(Application[UUID]):
         prepare(settings)
         with schema_lock(settings):
             super().__init__(dict(env) if env is not None else None)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot each saved aggregate whose new events reached a multiple of its interval.
+
+        The library would load the aggregate again from the store (its last snapshot and the
+        events since) to snapshot it at that version; the object just saved already holds
+        exactly the recorded state, at its latest version, so it is snapshotted as it is.
+        (Its state came only from applying its events: the ``@event`` methods only assign.)"""
+        if self.snapshots is None:
+            return
+        due: dict[UUID, Aggregate] = {}
+        for ev in processing_event.events:
+            aggregate = processing_event.aggregates.get(ev.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate else None
+            if interval and ev.originator_version % interval == 0:
+                due[ev.originator_id] = aggregate  # type: ignore[assignment]
+        if due:
+            self.snapshots.put([LedgerSnapshot.take(aggregate) for aggregate in due.values()])
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = LedgerTranscoder()

@@ -1,12 +1,16 @@
 """Random action sequences through the application (both conventions, both billing
 frequencies, trials, renewals): only documented domain errors, and an account's issued
-totals always equal the sum of its posted lines."""
+totals always equal the sum of its posted lines, and an aggregate loaded from its latest
+snapshot is the aggregate its events make."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import reduce
+from typing import Any
+from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -98,3 +102,40 @@ def test_issued_totals_equal_posted_lines(offers: list[s.OfferSpec], billing_day
             issued += Decimal(document["total"])
     assert issued == posted
     assert due == issued  # nothing was paid: the balance is everything ever invoiced
+
+
+def state(aggregate: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def assert_snapshots_hold_the_replayed_state(ledger: BillingLedger, aggregate_id: UUID) -> int:
+    """The latest snapshot plus the events after it equals replaying every event."""
+    assert ledger.snapshots is not None
+    events = list(ledger.events.get(aggregate_id))
+    replayed = reduce(lambda aggregate, ev: ev.mutate(aggregate), events, None)
+    snapshots = list(ledger.snapshots.get(aggregate_id, desc=True, limit=1))
+    if not snapshots:
+        assert len(events) < ledger.snapshotting_intervals[type(replayed)]
+        return 0
+    loaded = snapshots[0].mutate(None)
+    for ev in events[snapshots[0].originator_version:]:
+        loaded = ev.mutate(loaded)
+    assert state(loaded) == state(replayed)
+    return 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offers=st.lists(s.offer_specs, min_size=3, max_size=3), billing_day=s.billing_days,
+       subs=st.lists(s.subscription_specs, min_size=1, max_size=3))
+def test_snapshots_hold_what_the_events_make(offers: list[s.OfferSpec], billing_day: int,
+                                             subs: list[s.SubscriptionSpec]) -> None:
+    ledger = BillingLedger({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(START))
+    for index, spec in enumerate(offers):
+        ledger.define_offer(terms(index, spec))
+    ledger.open_account("acme", billing_day=billing_day)
+    play(ledger, subs)
+    ledger.advance_to(START + timedelta(days=800))
+    checked = assert_snapshots_hold_the_replayed_state(ledger, ids.account_id("acme"))
+    assert checked == 1  # 800 days of monthly invoices: well past one snapshot interval
+    for number in range(len(subs)):
+        assert_snapshots_hold_the_replayed_state(ledger, ids.subscription_id("acme", f"S{number}"))
