@@ -64,17 +64,24 @@ def play(ledger: BillingLedger, subs: list[s.SubscriptionSpec]) -> None:
             pass  # documented refusals: anything else fails the test
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(offers=st.lists(s.offer_specs, min_size=3, max_size=3), billing_day=s.billing_days,
-       subs=st.lists(s.subscription_specs, min_size=1, max_size=3))
-def test_issued_totals_equal_posted_lines(offers: list[s.OfferSpec], billing_day: int,
-                                          subs: list[s.SubscriptionSpec]) -> None:
+def played(offers: list[s.OfferSpec], billing_day: int,
+           subs: list[s.SubscriptionSpec]) -> BillingLedger:
+    """An in-memory ledger after the random history and 800 days of billing."""
     ledger = BillingLedger({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(START))
     for index, spec in enumerate(offers):
         ledger.define_offer(terms(index, spec))
     ledger.open_account("acme", billing_day=billing_day)
     play(ledger, subs)
     ledger.advance_to(START + timedelta(days=800))
+    return ledger
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(offers=st.lists(s.offer_specs, min_size=3, max_size=3), billing_day=s.billing_days,
+       subs=st.lists(s.subscription_specs, min_size=1, max_size=3))
+def test_issued_totals_equal_posted_lines(offers: list[s.OfferSpec], billing_day: int,
+                                          subs: list[s.SubscriptionSpec]) -> None:
+    ledger = played(offers, billing_day, subs)
 
     posted = Decimal(0)
     for number in range(len(subs)):
@@ -129,12 +136,7 @@ def assert_snapshots_hold_the_replayed_state(ledger: BillingLedger, aggregate_id
        subs=st.lists(s.subscription_specs, min_size=1, max_size=3))
 def test_snapshots_hold_what_the_events_make(offers: list[s.OfferSpec], billing_day: int,
                                              subs: list[s.SubscriptionSpec]) -> None:
-    ledger = BillingLedger({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(START))
-    for index, spec in enumerate(offers):
-        ledger.define_offer(terms(index, spec))
-    ledger.open_account("acme", billing_day=billing_day)
-    play(ledger, subs)
-    ledger.advance_to(START + timedelta(days=800))
+    ledger = played(offers, billing_day, subs)
     checked = assert_snapshots_hold_the_replayed_state(ledger, ids.account_id("acme"))
     assert checked == 1  # 800 days of monthly invoices: well past one snapshot interval
     for number in range(len(subs)):
