@@ -32,7 +32,7 @@ def ops_for(event: Any, notification_id: int) -> list[Op | Update]:
 def _opened(event: Any, n: int) -> list[Op | Update]:
     return [Op("account_opened", (event.originator_id.hex, event.key, event.name,
                                   event.billing_day, event.currency, event.locale,
-                                  event.effective_date.isoformat(), n))]
+                                  event.effective_date.isoformat(), None, None, n))]
 
 
 def _account_fields(**fields: Any) -> Any:
