@@ -101,9 +101,13 @@ def build_invoice(
                 "subtotal": format_money(subtotal, currency),
             }
         )
+    # Every amount the invoice adds up is the amount it shows, in the currency's places (a
+    # payment is refused at the door with more places than the currency holds; rounding here
+    # keeps a document that adds up even for one an older version let in).
     total = charges + credits
     brought = round_money(balance_brought_forward, currency)
-    amount_due = brought - payments + total
+    paid = round_money(payments, currency)
+    amount_due = brought - paid + total
     document: dict[str, Any] = {
         "document_version": DOCUMENT_VERSION,
         "invoice_number": invoice_number(account, billing_date),
@@ -116,7 +120,7 @@ def build_invoice(
         "credits": format_money(credits, currency),
         "total": format_money(total, currency),
         "balance_brought_forward": format_money(brought, currency),
-        "payments_received": format_money(payments, currency),
+        "payments_received": format_money(paid, currency),
         "amount_due": format_money(amount_due, currency),
         "final_for": list(final_for),
         "rules_version": rules_version,

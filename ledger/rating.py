@@ -22,8 +22,12 @@ in the shape Partner Center's reconciliation files show:
   period is *rebilled* at ``E`` (``Cycle Instance Prorate``), split at the change and, under
   the ``exact`` convention, at the monthly anniversary where the change is rated.
 
-Corrections never edit a posted line; they reverse it and post new lines. Lines produced and
-reversed within the same billing date cancel out before posting.
+Corrections never edit a posted line; they reverse it and post new lines. Every point is
+rated as if the lines before it were already posted, so a line and its reversal both appear
+even when they fall on the same billing date: what a history bills never depends on which
+billing date each point happens to land on (the account's billing day, or how the dates are
+batched). A line's charge type follows from why it is posted (:class:`Reason`) and its sign,
+decided in one place, :func:`charge_type`.
 
 When lines post
 ===============
@@ -46,9 +50,10 @@ price x quantity, rounded last. A whole service period always costs its full pri
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from ledger.charges import ChargeLine, ChargeType
@@ -64,8 +69,9 @@ from ledger.money import format_money, quantize, round_money
 from ledger.offers import BillingFrequency, Convention, OfferTerms
 from ledger.subscription import Subscription
 
-#: Recorded with every posting. Bump it whenever a rule in this module changes what it returns.
-RULES_VERSION = 1
+#: Recorded with every posting. Bump it whenever a rule in this module changes what it returns
+#: (docs/explanation/rating-model.md keeps the history of the versions).
+RULES_VERSION = 2
 
 _S = Subscription
 
@@ -83,6 +89,46 @@ class Rating:
     @property
     def has_anything_to_post(self) -> bool:
         return bool(self.lines) or self.consumed_events
+
+
+# --------------------------------------------------------------------------- charge types
+class Reason(Enum):
+    """Why a line is posted."""
+
+    PURCHASE = "purchase"  # a first paid term: a purchase, or a trial converted to paid
+    RENEWAL = "renewal"
+    CYCLE = "cycle"  # the next month of a monthly-billed subscription
+    LICENSE_CHANGE = "license change"
+    REACTIVATION = "reactivation"
+    SUSPENSION = "suspension or cancellation"
+
+
+def charge_type(reason: Reason, billing: BillingFrequency, sign: int) -> str:
+    """The charge type of a line posted for ``reason`` (a charge when ``sign`` > 0, else a
+    credit), in Partner Center's names. The one place charge types are decided:
+
+    * a credit is a ``Cancel Fee`` when a suspension or cancellation posts it, and a
+      ``Cycle Instance Prorate`` otherwise (a reversal for a license change, say); a credit
+      is never labelled as a fee;
+    * a charge is ``Prorate fees when purchase`` for a first annual term and for a
+      reactivation (the seed article's "Suspend and reactivate"), ``Prorate fee when renew``
+      for a renewed annual term, ``Cycle fee`` for every month of monthly billing (the first
+      one included), and ``Cycle Instance Prorate`` when a license change, suspension or
+      cancellation rebills days already charged.
+    """
+    if sign < 0:
+        kind = ChargeType.CANCEL_FEE if reason is Reason.SUSPENSION else ChargeType.CYCLE_INSTANCE_PRORATE
+    elif reason is Reason.REACTIVATION:
+        kind = ChargeType.PRORATE_FEES_WHEN_PURCHASE
+    elif reason in (Reason.LICENSE_CHANGE, Reason.SUSPENSION):
+        kind = ChargeType.CYCLE_INSTANCE_PRORATE
+    elif reason is Reason.CYCLE or billing is BillingFrequency.MONTHLY:
+        kind = ChargeType.CYCLE_FEE
+    elif reason is Reason.RENEWAL:
+        kind = ChargeType.PRORATE_FEE_WHEN_RENEW
+    else:
+        kind = ChargeType.PRORATE_FEES_WHEN_PURCHASE
+    return kind.value
 
 
 # --------------------------------------------------------------------------- pricing
@@ -291,46 +337,46 @@ class _Posting:
             line for line in posted if line.reverses is None and line.line_id not in reversed_ids
         ]
         self.batch: list[ChargeLine] = []
-        self.netted: dict[tuple[date, date], str] = {}
-        self._counter = 0
         self.horizon: date | None = max((line.end for line in posted), default=None)
 
     # -- bookkeeping
     def _new_id(self) -> str:
-        self._counter += 1
-        return f"{self.billing_date.isoformat()}#tmp{self._counter}"
+        return f"{self.billing_date.isoformat()}#{len(self.batch) + 1}"
 
     def billed(self, day: date) -> int:
         return sum(line.net_quantity for line in self.open if line.covers(day))
 
-    def reverse(self, line: ChargeLine, charge_type: str, trigger: int | None) -> None:
+    def _post(self, line: ChargeLine) -> None:
+        self.batch.append(line)
+        if line.reverses is None:
+            self.open.append(line)
+
+    def reverse(self, line: ChargeLine, reason: Reason, trigger: int | None) -> None:
+        """Post the exact negation of an open line (posted earlier or on this same date)."""
         self.open.remove(line)
-        if line in self.batch:  # never posted: it simply goes away
-            self.batch.remove(line)
-            self.netted[(line.start, line.end)] = line.charge_type
-            return
-        self.batch.append(
-            ChargeLine(
-                line_id=self._new_id(),
-                subscription=line.subscription,
-                term_start=line.term_start,
-                term_end=line.term_end,
-                start=line.start,
-                end=line.end,
-                charge_type=charge_type,
-                unit_price=-line.unit_price,
-                quantity=line.quantity,
-                amount=-line.amount,
-                currency=line.currency,
-                sign=-line.sign,
-                basis=f"reverses line {line.line_id} ({format_money(line.amount, line.currency)})",
-                sources=_with(line.sources, trigger),
-                reverses=line.line_id,
-            )
-        )
+        sign = -line.sign
+        self._post(ChargeLine(
+            line_id=self._new_id(),
+            subscription=line.subscription,
+            term_start=line.term_start,
+            term_end=line.term_end,
+            start=line.start,
+            end=line.end,
+            # A reversed credit is a correction, never a fee.
+            charge_type=charge_type(reason if sign < 0 else Reason.LICENSE_CHANGE,
+                                    BillingFrequency.ANNUAL, sign),
+            unit_price=-line.unit_price,
+            quantity=line.quantity,
+            amount=-line.amount,
+            currency=line.currency,
+            sign=sign,
+            basis=f"reverses line {line.line_id} ({format_money(line.amount, line.currency)})",
+            sources=_with(line.sources, trigger),
+            reverses=line.line_id,
+        ))
 
     def add(
-        self, ent: _Entitlement, start: date, end: date, net: int, charge_type: str,
+        self, ent: _Entitlement, start: date, end: date, net: int, reason: Reason,
         sources: Iterable[int],
     ) -> None:
         """Post ``net`` licenses (negative: a credit) for ``start..end``, rated afresh."""
@@ -340,15 +386,14 @@ class _Posting:
         quantity = abs(net)
         price = price_segment(term.offer, period, start, end, quantity)
         sign = 1 if net > 0 else -1
-        inherited = self.netted.pop((start, end), None) if sign > 0 else None
-        line = ChargeLine(
+        self._post(ChargeLine(
             line_id=self._new_id(),
             subscription=self.key,
             term_start=term.period.start,
             term_end=term.period.end,
             start=start,
             end=end,
-            charge_type=inherited or charge_type,
+            charge_type=charge_type(reason, term.offer.billing, sign),
             unit_price=sign * price.unit_price,
             quantity=quantity,
             amount=sign * price.amount,
@@ -356,15 +401,10 @@ class _Posting:
             sign=sign,
             basis=price.basis if sign > 0 else f"credit of {price.basis}",
             sources=tuple(sorted(set(sources) | {term.origin})),
-        )
-        self.batch.append(line)
-        self.open.append(line)
+        ))
 
     def finish(self) -> tuple[ChargeLine, ...]:
-        return tuple(
-            replace(line, line_id=f"{self.billing_date.isoformat()}#{number}")
-            for number, line in enumerate(self.batch, start=1)
-        )
+        return tuple(self.batch)
 
 
 @dataclass(frozen=True)
@@ -419,33 +459,31 @@ def _runs(
 
 
 # --------------------------------------------------------------------------- settlement
-def _settle_new_days(ent: _Entitlement, posting: _Posting, window: Period, charge_type: str,
+def _settle_new_days(ent: _Entitlement, posting: _Posting, window: Period, reason: Reason,
                      trigger: int | None) -> None:
     """Charge what is owed where nothing is billed (purchase, renewal, reactivation, cycle)."""
     runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
     if any(run.billed != 0 for run in runs):
-        _rebill(ent, posting, runs, charge_type, trigger)
+        _rebill(ent, posting, runs, reason, trigger)
         return
     for run in runs:
-        posting.add(ent, run.start, run.end, run.owed, charge_type, _with(run.origins, trigger))
+        posting.add(ent, run.start, run.end, run.owed, reason, _with(run.origins, trigger))
 
 
-def _settle_unused_days(ent: _Entitlement, posting: _Posting, window: Period, charge_type: str,
-                        trigger: int) -> None:
-    """Credit what is billed where nothing is owed any more (suspension, cancellation).
-
-    Days billed only by lines of this same billing date (a renewal recorded the same day,
-    say) are not charged and credited back: those lines are withdrawn and the rest rebilled."""
+def _settle_unused_days(ent: _Entitlement, posting: _Posting, window: Period, trigger: int) -> None:
+    """Credit what is billed where nothing is owed any more (suspension, cancellation): the
+    unused days, rated afresh, whether the lines that charged them were posted on an earlier
+    billing date or are posted on this one (under ``daily-rate`` a whole term is not its days
+    times the daily price, so withdrawing a charge is not the same as crediting its days)."""
     runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
-    unposted = any(line in posting.batch and line.end >= window.start for line in posting.open)
-    if unposted or any(run.owed != 0 for run in runs):
-        _rebill(ent, posting, runs, charge_type, trigger)
+    if any(run.owed != 0 for run in runs):
+        _rebill(ent, posting, runs, Reason.SUSPENSION, trigger)
         return
     for run in runs:
-        posting.add(ent, run.start, run.end, -run.billed, charge_type, (trigger,))
+        posting.add(ent, run.start, run.end, -run.billed, Reason.SUSPENSION, (trigger,))
 
 
-def _rebill(ent: _Entitlement, posting: _Posting, runs: list[_Run], charge_type: str,
+def _rebill(ent: _Entitlement, posting: _Posting, runs: list[_Run], reason: Reason,
             trigger: int | None, split_at: date | None = None) -> None:
     """Reverse the open lines of each service period that differs, and rebill it at ``E``."""
     periods: dict[Period, list[_Run]] = {}
@@ -461,7 +499,7 @@ def _rebill(ent: _Entitlement, posting: _Posting, runs: list[_Run], charge_type:
             if line.end >= first and line.start <= period.end and line.start >= period.start
         ]
         for line in affected:
-            posting.reverse(line, charge_type, trigger)
+            posting.reverse(line, reason, trigger)
         span = Period(
             min([first, *(line.start for line in affected)]),
             max([last, *(line.end for line in affected)]),
@@ -469,7 +507,7 @@ def _rebill(ent: _Entitlement, posting: _Posting, runs: list[_Run], charge_type:
         for run in _runs(ent, posting, span, split_at):
             gap = run.owed - run.billed
             if gap:
-                posting.add(ent, run.start, run.end, gap, charge_type, _with(run.origins, trigger))
+                posting.add(ent, run.start, run.end, gap, reason, _with(run.origins, trigger))
 
 
 def _with(origins: Iterable[int], trigger: int | None) -> tuple[int, ...]:
@@ -486,16 +524,6 @@ def _first_period(ent: _Entitlement) -> Period:
     found = ent.service_period(term.period.start)
     assert found is not None
     return found[0]
-
-
-def _charge_type_for_new_term(offer: OfferTerms, renewal: bool) -> str:
-    """Annual billing charges the term up front; monthly billing charges every service
-    period, the first one included, as a cycle fee."""
-    if offer.billing is BillingFrequency.MONTHLY:
-        return ChargeType.CYCLE_FEE.value
-    if renewal:
-        return ChargeType.PRORATE_FEE_WHEN_RENEW.value
-    return ChargeType.PRORATE_FEES_WHEN_PURCHASE.value
 
 
 def _extend_to_rating_period(ent: _Entitlement, posting: _Posting, ev: Any, day: date) -> None:
@@ -520,7 +548,7 @@ def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
         assert found is not None
         period = found[0]
         posting.horizon = period.end
-        _settle_new_days(ent, posting, period, ChargeType.CYCLE_FEE.value, None)
+        _settle_new_days(ent, posting, period, Reason.CYCLE, None)
         return
     v = ev.originator_version
     if isinstance(ev, (_S.Purchased, _S.TrialConverted, _S.Renewed)):
@@ -528,8 +556,8 @@ def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
             return  # a trial purchase: nothing is charged
         first = _first_period(ent)
         posting.horizon = max(posting.horizon or first.end, first.end)
-        charge_type = _charge_type_for_new_term(ent.terms[-1].offer, isinstance(ev, _S.Renewed))
-        _settle_new_days(ent, posting, first, charge_type, v)
+        reason = Reason.RENEWAL if isinstance(ev, _S.Renewed) else Reason.PURCHASE
+        _settle_new_days(ent, posting, first, reason, v)
         return
     if isinstance(ev, (_S.QuantityChanged, _S.Suspended, _S.Reactivated)):
         _extend_to_rating_period(ent, posting, ev, point.day)
@@ -543,21 +571,21 @@ def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
             split_at = next_anniversary(ent.anchor, ev.effective_date)
         window = Period(ev.effective_date, _horizon(posting))
         runs = [run for run in _runs(ent, posting, window) if run.owed != run.billed]
-        _rebill(ent, posting, runs, ChargeType.CYCLE_INSTANCE_PRORATE.value, v, split_at)
+        _rebill(ent, posting, runs, Reason.LICENSE_CHANGE, v, split_at)
     elif isinstance(ev, (_S.Suspended, _S.Cancelled)):
         if ent.refunds(ev.effective_date):
             for line in list(posting.open):
-                posting.reverse(line, ChargeType.CANCEL_FEE.value, v)
+                posting.reverse(line, Reason.SUSPENSION, v)
             return
         window = Period(ev.effective_date, _horizon(posting))
-        _settle_unused_days(ent, posting, window, ChargeType.CANCEL_FEE.value, v)
+        _settle_unused_days(ent, posting, window, v)
     elif isinstance(ev, _S.Reactivated):
         found = ent.service_period(ev.effective_date)
         if found is None:
             return
         posting.horizon = max(posting.horizon or found[0].end, found[0].end)
         window = Period(ev.effective_date, posting.horizon)
-        _settle_new_days(ent, posting, window, ChargeType.PRORATE_FEES_WHEN_PURCHASE.value, v)
+        _settle_new_days(ent, posting, window, Reason.REACTIVATION, v)
 
 
 def _horizon(posting: _Posting) -> date:
@@ -612,6 +640,11 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
         running_min = day if running_min is None else min(running_min, day)
         points.append(_Point(running_min, ev))
     points.reverse()
+    # A term that starts on a day is charged after that day's other events, as a monthly
+    # cycle is: a license change or cancellation effective on the renewal day shapes the new
+    # term before it is charged (a P1M term renewing monthly bills as a P1Y term billed
+    # monthly does). The sort is stable, so events keep their recorded order otherwise.
+    points.sort(key=lambda point: (point.day, isinstance(point.event, _S.Renewed)))
 
     ent = _Entitlement()
     for ev in lifecycle:

@@ -3,8 +3,9 @@ ledger on a SQLite file with a test clock."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ from ledger.application import BillingLedger
 from ledger.charges import ChargeLine
 from ledger.clock import TestClock
 from ledger.dates import billing_dates
+from ledger.errors import LedgerError
 from ledger.offers import OfferTerms
 from ledger.store import store_env
 from ledger.subscription import Subscription
+from tests.strategies import Lifetime
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -54,7 +57,7 @@ class Driver:
             if self.sub.term is None:
                 self.sub.end_trial(recorded_at=at(when))
             else:
-                self.sub.end_term(renewal_offer=self.sub.offer, recorded_at=at(when))
+                self.sub.end_term(catalog_terms=self.sub.offer, recorded_at=at(when))
             self.history.extend(self.sub.collect_events())
 
     def bill(self, billing_date: date) -> tuple[ChargeLine, ...]:
@@ -79,6 +82,48 @@ class Driver:
 
     def total(self) -> Decimal:
         return sum((line.amount for line in self.all_lines), Decimal(0))
+
+
+def live(life: Lifetime, billing_day: int) -> Driver:
+    """Play ``life`` in memory, cutting every billing date of ``billing_day`` on the way and
+    for two months after its final cancellation. Refused acts are skipped."""
+    spec = life.offer
+    terms = OfferTerms.create("o1", price=spec.price, currency="USD", term=spec.term,
+                              billing=spec.billing, convention=spec.convention,
+                              daily_rate_places=spec.places, refund_window_days=spec.window)
+    trial = {"trial": True, "trial_days": life.trial_days} if life.trial else {}
+    driver = Driver(terms, life.start, life.quantity, **trial)
+    billed_through = life.start - timedelta(days=1)
+
+    def bill_through(day: date) -> None:
+        nonlocal billed_through
+        driver.bill_through(billed_through, day, billing_day)
+        billed_through = max(billed_through, day)
+
+    commands: dict[str, tuple[str, dict[str, Any]]] = {
+        "suspend": ("suspend", {}), "reactivate": ("reactivate", {}),
+        "cancel": ("cancel", {}), "cancel_assisted": ("cancel", {"channel": "assisted"}),
+        "add_payment_method": ("add_payment_method", {}),
+    }
+    day = life.start
+    for act in life.acts:
+        day += timedelta(days=act.gap)
+        bill_through(day - timedelta(days=1))
+        with contextlib.suppress(LedgerError):
+            if act.kind == "change":
+                driver.do("change_quantity", day, act.quantity)
+            elif act.kind in ("auto_renew_on", "auto_renew_off"):
+                driver.do("set_auto_renew", day, act.kind == "auto_renew_on")
+            else:
+                command, options = commands[act.kind]
+                driver.do(command, day, **options)
+    trial_end = life.start + timedelta(days=life.trial_days + 1 if life.trial else 0)
+    final = max(day, trial_end) + timedelta(days=life.end_gap)
+    bill_through(final - timedelta(days=1))
+    with contextlib.suppress(LedgerError):
+        driver.do("cancel", final, channel="assisted")
+    bill_through(final + timedelta(days=62))
+    return driver
 
 
 def row(line: ChargeLine) -> tuple[str, str, str, str, int, str]:
