@@ -271,7 +271,7 @@ class BillingLedger(Application[UUID]):
             except AggregateNotFoundError:
                 return None, [Offer(offer_id=terms.offer_id, terms=terms, timestamp=now)]
             if offer.terms != terms:
-                offer.revise(terms, recorded_at=now)
+                offer.revise(terms, recorded_at=now)  # refuses a change of currency
             return None, [offer]
 
         self._execute("define_offer", {"terms": terms}, idempotency_key, body)
@@ -481,13 +481,14 @@ class BillingLedger(Application[UUID]):
             if sub.trial_end is not None and sub.term is None:
                 sub.end_trial(recorded_at=self.clock.now())
             else:
-                sub.end_term(renewal_offer=self._renewal_terms(sub), recorded_at=self.clock.now())
+                sub.end_term(catalog_terms=self._catalog_terms(sub.offer.offer_id),
+                             recorded_at=self.clock.now())
 
-    def _renewal_terms(self, sub: Subscription) -> OfferTerms:
+    def _catalog_terms(self, offer_id: str) -> OfferTerms | None:
         try:
-            return self.offer_terms(sub.offer.offer_id)
+            return self.offer_terms(offer_id)
         except UnknownOffer:
-            return sub.offer
+            return None
 
     def advance_to(self, day: date) -> None:
         """Move a test clock to the start of ``day``, doing everything due before it as a

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
 from ledger.aggregate import LedgerAggregate
-from ledger.errors import NothingToChange
+from ledger.errors import InvalidOffer, NothingToChange
 from ledger.offers import OfferTerms
 
 
@@ -43,8 +43,17 @@ class Offer(LedgerAggregate):
         self.terms = terms
 
     def revise(self, terms: OfferTerms, *, recorded_at: datetime) -> None:
+        """New terms for new purchases and renewals. The currency cannot change: an account
+        is billed in one currency, so subscribers could not renew into another (define a new
+        offer instead). Anything else may change (see :func:`ledger.offers.renewal_terms`)."""
         if terms == self.terms:
             raise NothingToChange(f"offer {self.offer_id} already has these terms")
+        if terms.currency != self.terms.currency:
+            raise InvalidOffer(
+                f"offer {self.offer_id} is priced in {self.terms.currency}; a revision cannot "
+                f"change its currency to {terms.currency} (its subscriptions renew in "
+                f"{self.terms.currency}): define a new offer for {terms.currency}"
+            )
         self._revised(terms=terms, timestamp=recorded_at)
 
     @event(Revised)

@@ -78,6 +78,15 @@ def term_period(anchor: date, term: str, index: int) -> Period:
     return Period(add_months(anchor, months * index), add_months(anchor, months * (index + 1)) - ONE_DAY)
 
 
+def renewed_term(anchor: date, starts: date, term: str) -> Period:
+    """The term that starts on ``starts`` (a monthly anniversary of ``anchor``) and runs for
+    ``term``: it ends the day before the anniversary ``term`` later, counted from ``anchor``
+    so that a term on the 31st never drifts. The term may be another length than the one
+    before it (an offer revised from P1M to P1Y renews into a year from ``starts``)."""
+    months = months_between(anchor, starts)
+    return Period(starts, add_months(anchor, months + term_months(term)) - ONE_DAY)
+
+
 def monthly_period(anchor: date, day: date) -> Period:
     """The monthly service period, anniversary to the day before the next, holding ``day``."""
     months = months_between(anchor, day)

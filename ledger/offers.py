@@ -127,3 +127,18 @@ def _enum(kind: type[Any], value: object, what: str) -> Any:
     except ValueError:
         choices = ", ".join(member.value for member in kind)
         raise InvalidOffer(f"{what} must be one of {choices}, got {value!r}") from None
+
+
+def renewal_terms(current: OfferTerms, catalog: OfferTerms | None) -> OfferTerms:
+    """The terms a subscription renews on, given its current terms and the catalog's.
+
+    A renewal takes the catalog's terms of the day: a revised price, rating convention,
+    rounding, refund window, term length or billing frequency apply from the renewal on (the
+    renewed term then runs from the renewal date for the new length). Two things keep the
+    subscription's own terms: an offer no longer in the catalog, and a catalog currency that
+    differs from the subscription's (the ledger refuses such a revision, but a ledger may
+    hold one recorded by an older version; an account is billed in one currency).
+    """
+    if catalog is None or catalog.currency != current.currency:
+        return current
+    return catalog

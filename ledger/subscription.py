@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger import ids
 from ledger.aggregate import LedgerAggregate
 from ledger.charges import ChargeLine
-from ledger.dates import ONE_DAY, Period, term_period
+from ledger.dates import ONE_DAY, Period, renewed_term, term_period
 from ledger.errors import (
     AlreadySuspended,
     EffectiveDateOutOfOrder,
@@ -36,7 +36,7 @@ from ledger.errors import (
     SubscriptionSuspended,
     TrialCannotBeCancelled,
 )
-from ledger.offers import OfferTerms
+from ledger.offers import OfferTerms, renewal_terms
 
 #: Self-service (online) cancellation needs fewer than this many licenses.
 ONLINE_CANCELLATION_LIMIT = 25
@@ -214,12 +214,10 @@ class Subscription(LedgerAggregate):
         if trial_end is None:
             self.status = Status.ACTIVE
             self.anchor: date | None = effective_date
-            self.term_index = 0
             self.term: Period | None = term_period(effective_date, offer.term, 0)
         else:
             self.status = Status.TRIAL
             self.anchor = None
-            self.term_index = -1
             self.term = None
 
     # ---------------------------------------------------------------- checks
@@ -237,12 +235,17 @@ class Subscription(LedgerAggregate):
 
     # ---------------------------------------------------------------- commands
     def change_quantity(self, quantity: int, *, effective_date: date, recorded_at: datetime) -> None:
-        """Set the number of licenses (the new total, not a delta)."""
+        """Set the number of licenses (the new total, not a delta).
+
+        A suspended subscription may remove licenses (so that one of 25 or more can come
+        below the online-cancellation limit, as the seed documents advise) but not add any;
+        it owes nothing while suspended, and a reactivation bills the quantity it then has."""
         self._check_effective(effective_date)
         _positive_quantity(quantity)
-        if self.status is Status.SUSPENDED:
+        if self.status is Status.SUSPENDED and quantity > self.quantity:
             raise SubscriptionSuspended(
-                f"subscription {self.key} is suspended; reactivate it before changing licenses"
+                f"subscription {self.key} is suspended; reactivate it before adding licenses "
+                f"(removing some is allowed: it has {self.quantity})"
             )
         if quantity == self.quantity:
             raise NothingToChange(f"subscription {self.key} already has {quantity} licenses")
@@ -371,7 +374,6 @@ class Subscription(LedgerAggregate):
     def _trial_converted(self, effective_date: date, term_end: date, timestamp: datetime) -> None:
         self.status = Status.ACTIVE
         self.anchor = effective_date
-        self.term_index = 0
         self.term = Period(effective_date, term_end)
         self.last_effective_date = max(self.last_effective_date, effective_date)
 
@@ -381,17 +383,20 @@ class Subscription(LedgerAggregate):
         self.ended_on = effective_date
         self.last_effective_date = max(self.last_effective_date, effective_date)
 
-    def end_term(self, *, renewal_offer: OfferTerms, recorded_at: datetime) -> None:
+    def end_term(self, *, catalog_terms: OfferTerms | None, recorded_at: datetime) -> None:
         """At the term's end: renew with auto-renew on, else expire. A suspended subscription
-        renews suspended (it owes nothing until it is reactivated)."""
+        renews suspended (it owes nothing until it is reactivated).
+
+        ``catalog_terms`` are the offer's terms in the catalog today (None when the offer is
+        gone); :func:`~ledger.offers.renewal_terms` decides what the renewal takes from them.
+        The renewed term runs from the renewal date for the renewal terms' length."""
         if self.term is None or self.anchor is None or self.status.has_ended:
             raise InvalidTransition(f"subscription {self.key} has no running term to end")
         on = self.term.end + ONE_DAY
         if self.auto_renew:
-            term = term_period(self.anchor, renewal_offer.term, self.term_index + 1)
-            self._renewed(
-                effective_date=on, term_end=term.end, offer=renewal_offer, timestamp=recorded_at
-            )
+            terms = renewal_terms(self.offer, catalog_terms)
+            term = renewed_term(self.anchor, on, terms.term)
+            self._renewed(effective_date=on, term_end=term.end, offer=terms, timestamp=recorded_at)
         else:
             self._expired(effective_date=on, reason="auto-renew is off", timestamp=recorded_at)
 
@@ -402,7 +407,6 @@ class Subscription(LedgerAggregate):
         # A renewal is not an action: an action dated before it may still be recorded later
         # (so a one-month term renewing every month does not block backdated changes).
         self.offer = offer
-        self.term_index += 1
         self.term = Period(effective_date, term_end)
 
     @event(Expired)
