@@ -33,11 +33,21 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    OperationalError,
+    Transcoder,
+)
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteFactory
+from eventsourcing.utils import get_topic
 
 from ledger import billing, ids, invoicing, rating
 from ledger.account import BillingAccount
 from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fingerprint
+from ledger.chain import ChainedPostgresRecorder, ChainedRecorder, ChainedSQLiteRecorder
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of, today
 from ledger.errors import (
@@ -49,6 +59,7 @@ from ledger.errors import (
     IdempotencyConflict,
     InvalidInput,
     LedgerError,
+    LogAltered,
     UnknownAccount,
     UnknownOffer,
     UnknownSubscription,
@@ -113,6 +124,16 @@ class BillingLedger(Application[UUID]):
                 due[ev.originator_id] = aggregate  # type: ignore[assignment]
         if due:
             self.snapshots.put([LedgerSnapshot.take(aggregate) for aggregate in due.values()])
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The library's recorder for the configured store, sealing every event it records
+        (:mod:`ledger.chain`) on SQLite and PostgreSQL; the in-memory store keeps no chain."""
+        chained = {SQLiteFactory: ChainedSQLiteRecorder, PostgresFactory: ChainedPostgresRecorder}
+        topic_key = self.factory.APPLICATION_RECORDER_TOPIC
+        for factory_type, recorder_type in chained.items():
+            if isinstance(self.factory, factory_type) and not self.factory.env.get(topic_key):
+                self.factory.env[topic_key] = get_topic(recorder_type)
+        return super().construct_recorder()
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = LedgerTranscoder()
@@ -560,13 +581,14 @@ class BillingLedger(Application[UUID]):
         or None when the date posted nothing."""
         acc = self._account(account)
         histories = {key: self.history(account, key) for key in acc.subscriptions}
-        position = self.recorder.max_notification_id() or 0
+        log = self.log_point()
         now = self.clock.now()
         result = billing.derive_cut(
             account=acc.key, account_name=acc.name, currency=acc.currency, balance=acc.balance,
             payments=acc.payments_since_invoice, histories=histories, billing_date=billing_date,
-            partner_id=self.partner_id,
+            log=log, partner_id=self.partner_id,
         )
+        position = log.position
         to_save: list[Aggregate] = []  # postings first, then the account's record of the cut
         for key, rated in result.ratings.items():
             if rated.has_anything_to_post:
@@ -591,6 +613,19 @@ class BillingLedger(Application[UUID]):
         )
         self.save(*to_save, acc)
         return number
+
+    def log_point(self) -> invoicing.LogPoint:
+        """The log's last position and its seal: what a cut records in its invoice."""
+        position = self.recorder.max_notification_id() or 0
+        if not isinstance(self.recorder, ChainedRecorder):
+            return invoicing.LogPoint(position, None)
+        seal = self.recorder.head(position)
+        if position and (seal is None or seal.position != position):
+            raise LogAltered(
+                f"the log's last event (position {position}) has no seal: it was recorded "
+                "outside the ledger; nothing was issued (run billing-ledger verify)"
+            )
+        return invoicing.LogPoint(position, seal.hash if seal else None)
 
     def preview(self, account: str, billing_date: date | None = None) -> list[ChargeLine]:
         """The lines the next billing date to cut would post, issuing nothing.

@@ -62,6 +62,7 @@ def derive_cut(
     payments: Decimal,
     histories: Mapping[str, Sequence[Any]],
     billing_date: date,
+    log: invoicing.LogPoint,
     partner_id: str = "",
 ) -> CutResult:
     """What cutting ``billing_date`` posts, given each subscription's history (in the
@@ -82,7 +83,7 @@ def derive_cut(
         document = invoicing.build_invoice(
             account=account, account_name=account_name, billing_date=billing_date,
             currency=currency, subscriptions=groups, balance_brought_forward=balance,
-            payments=payments, rules_version=rating.RULES_VERSION, final_for=final_for,
+            payments=payments, rules_version=rating.RULES_VERSION, log=log, final_for=final_for,
             partner_id=partner_id,
         )
     return CutResult(ratings, subs, document)

@@ -23,6 +23,7 @@ these has appended nothing.
     +-- ConcurrencyConflict                the command kept losing races; nothing was recorded
     +-- IdempotencyConflict                a key reused with a different payload
     +-- StoreError                         the database itself failed
+        +-- LogAltered                     the log's seals show it was altered; nothing recorded
 """
 
 from __future__ import annotations
@@ -147,3 +148,8 @@ class IdempotencyConflict(LedgerError):
 class StoreError(LedgerError):
     """The database failed (unreachable, locked too long, corrupt); the library's error is
     chained as the cause."""
+
+
+class LogAltered(StoreError):
+    """The log's hash chain shows that recorded events were deleted or changed outside the
+    ledger; the command recorded nothing. ``billing-ledger verify`` reports what and where."""

@@ -19,7 +19,18 @@ from typing import Any
 from ledger.charges import ChargeLine
 from ledger.money import format_money, round_money
 
-DOCUMENT_VERSION = 1
+#: 2 added ``log``: the log's position and head (hash chain seal) at the cut.
+DOCUMENT_VERSION = 2
+
+
+@dataclass(frozen=True)
+class LogPoint:
+    """Where the log stood when a billing date was cut: the position of its last event and
+    that event's seal (None on a store that keeps no chain). An invoice carrying it anchors
+    every event recorded before it."""
+
+    position: int
+    head: str | None
 
 
 def invoice_number(account: str, billing_date: date) -> str:
@@ -67,11 +78,13 @@ def build_invoice(
     balance_brought_forward: Decimal,
     payments: Decimal,
     rules_version: int,
+    log: LogPoint,
     final_for: Sequence[str] = (),
     partner_id: str = "",
 ) -> dict[str, Any]:
     """The invoice document for one account and billing date (lines grouped by subscription).
 
+    ``log`` is where the log stood at the cut (the customer's copy anchors it);
     ``final_for`` names the subscriptions whose cancellation this invoice settles;
     ``partner_id``, the issuing partner (kept in the document when not empty, so that the
     reconciliation file's PartnerId is part of what was issued)."""
@@ -124,6 +137,7 @@ def build_invoice(
         "amount_due": format_money(amount_due, currency),
         "final_for": list(final_for),
         "rules_version": rules_version,
+        "log": {"position": log.position, "head": log.head},
     }
     if partner_id:
         document["partner_id"] = partner_id

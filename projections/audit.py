@@ -52,7 +52,8 @@ def rederive(ledger: BillingLedger, issued: Any, account_events: Sequence[Any]) 
     """The invoice document the recorded cut would produce if it ran again now, or None when
     it was rated by other rules than this code's."""
     recorded = json.loads(issued.document)
-    if recorded.get("rules_version") != rating.RULES_VERSION:
+    if recorded.get("rules_version") != rating.RULES_VERSION or \
+            recorded.get("document_version") != invoicing.DOCUMENT_VERSION:
         return None
     before = replay([ev for ev in account_events
                      if ev.originator_version < issued.originator_version], BillingAccount)
@@ -64,6 +65,7 @@ def rederive(ledger: BillingLedger, issued: Any, account_events: Sequence[Any]) 
         account=before.key, account_name=before.name, currency=before.currency,
         balance=before.balance, payments=before.payments_since_invoice, histories=histories,
         billing_date=issued.billing_date, partner_id=recorded.get("partner_id", ""),
+        log=invoicing.LogPoint(recorded["log"]["position"], recorded["log"]["head"]),
     )
     return result.document
 
