@@ -20,7 +20,7 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ from ledger.clock import Clock, TestClock, today
 from ledger.errors import MissingDatabase, StoreError
 from ledger.offers import OfferTerms
 from ledger.store import DB_ENV_VAR, DEFAULT_DB, store_env
-from projections import audit, invoices, queries, reconciliation
+from projections import audit, invoices, queries, reconciliation, verification
 from projections.feed import Feed
 from projections.runner import DEFAULT_BATCH, Projector, ViewStore
 
@@ -315,10 +315,20 @@ class Ledger:
 
     # ------------------------------------------------------------------ audit
     @_store_errors
-    def verify(self, account: str | None = None) -> list[audit.InvoiceCheck]:
-        """Re-derive every issued invoice from the log and check it and its view rows."""
+    def verify(self, account: str | None = None, *, anchors: Sequence[verification.Anchor] = (),
+               progress: Progress | None = None) -> verification.Verification:
+        """Check the log's seals, every issued invoice (of ``account``, or all), the snapshots
+        and the views against what the events say; ``anchors`` (see :meth:`anchor`) are
+        heads kept outside the database. Each problem is one finding; ``.ok`` when none."""
         self.catch_up()
-        return audit.verify(self.app, self.views, account)
+        return verification.verify(self.app, self.views, account=account, anchors=anchors,
+                                   progress=progress)
+
+    @_store_errors
+    def anchor(self) -> dict[str, Any]:
+        """The log's position and head now: keep it outside the database and give it to
+        ``verify(anchors=...)`` later to prove nothing recorded up to it has changed."""
+        return verification.export_anchor(self.app)
 
     @_store_errors
     def explain(self, invoice_number: str, line_no: int) -> audit.Explanation:

@@ -128,7 +128,8 @@ class BillingLedger(Application[UUID]):
     def construct_recorder(self) -> ApplicationRecorder:
         """The library's recorder for the configured store, sealing every event it records
         (:mod:`ledger.chain`) on SQLite and PostgreSQL; the in-memory store keeps no chain."""
-        chained = {SQLiteFactory: ChainedSQLiteRecorder, PostgresFactory: ChainedPostgresRecorder}
+        chained: dict[type[Any], type[Any]] = {
+            SQLiteFactory: ChainedSQLiteRecorder, PostgresFactory: ChainedPostgresRecorder}
         topic_key = self.factory.APPLICATION_RECORDER_TOPIC
         for factory_type, recorder_type in chained.items():
             if isinstance(self.factory, factory_type) and not self.factory.env.get(topic_key):

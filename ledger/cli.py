@@ -34,6 +34,7 @@ from ledger.errors import LedgerError, StoreError, UnknownInvoice
 from ledger.money import format_money
 from ledger.offers import OfferTerms
 from ledger.simulation import Simulation, simulate, write_files
+from projections import verification
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -598,23 +599,50 @@ def project_command(ctx: Context, batch_size: int, verbose: bool, follow: bool,
 
 @main.command("verify")
 @click.option("--account")
+@click.option("--anchor", "anchor_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A head kept outside the database (from `anchor`) or a customer's invoice "
+                   "JSON; may be given more than once.")
 @pass_context
-def verify_command(ctx: Context, account: str | None) -> None:
-    """Re-derive every issued invoice from the log and check it and its view rows."""
-    with ctx.ledger() as ledger, reported():
-        checks = ledger.verify(account)
+def verify_command(ctx: Context, account: str | None, anchor_files: tuple[str, ...]) -> None:
+    """Check the log's seals, every issued invoice, the snapshots and the views against the
+    events; exit 1 with one line per finding when anything differs."""
+    anchors = []
+    for path in anchor_files:
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise Failure(f"{path}: cannot read it: {error}") from None
+        with reported():
+            anchors.append(verification.parse_anchor(text, path))
+    with ctx.ledger() as ledger, reported(), progress_bar("verifying") as update:
+        result = ledger.verify(account, anchors=anchors, progress=update)
     table = Table(title="Verification of issued invoices", title_justify="left")
     for column in ("Invoice", "Account", "Billing date", "Result"):
         table.add_column(column)
-    for check in checks:
-        result = ("matches" + ("" if check.rerated else " (recorded digest; not re-rated)")
-                  if check.ok else "DIFFERS: " + "; ".join(check.problems))
-        table.add_row(check.invoice_number, check.account, check.billing_date.isoformat(), result)
+    for check in result.checks:
+        outcome = ("matches" + ("" if check.rerated else " (recorded facts; issued under older rules)")
+                   if check.ok else "DIFFERS")
+        table.add_row(check.invoice_number, check.account, check.billing_date.isoformat(), outcome)
     console.print(table)
-    bad = [check.invoice_number for check in checks if not check.ok]
-    if bad:
-        raise CheckFailed(f"{len(bad)} of {len(checks)} invoices do not match: {', '.join(bad)}")
-    console.print(f"all {len(checks)} invoices match")
+    for note in result.notes:
+        console.print(f"note: {note}")
+    for finding in result.findings:
+        errors.print(f"finding: {finding}", markup=False)
+    if not result.ok:
+        raise CheckFailed(f"{len(result.findings)} finding(s) in {result.positions} log positions "
+                          f"and {len(result.checks)} invoices")
+    console.print(f"all {len(result.checks)} invoices match; the log's {result.positions} "
+                  f"positions{', anchors' if anchors else ''} and the views agree")
+
+
+@main.command("anchor")
+@pass_context
+def anchor_command(ctx: Context) -> None:
+    """Print the log's position and head as JSON: keep it outside the database, and check the
+    log against it later with `verify --anchor FILE`."""
+    with ctx.ledger() as ledger, reported():
+        point = ledger.anchor()
+    sys.stdout.write(json.dumps(point, sort_keys=True) + "\n")
 
 
 @main.command("explain")

@@ -11,19 +11,22 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from eventsourcing.persistence import (
-    InfrastructureFactory,
-    IntegrityError,
-    OperationalError,
-    Tracking,
-)
+from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment
 
 from ledger.application import BillingLedger
 from ledger.store import schema_lock
 from projections.billing import TOPICS, ops_for
-from projections.views import Op, PostgresBillingViews, SQLiteBillingViews, Update, _Views
+from projections.views import (
+    Op,
+    PositionMoved,
+    PostgresBillingViews,
+    SQLiteBillingViews,
+    Update,
+    ViewsCorrupt,
+    _Views,
+)
 
 Progress = Callable[[int, int], None]
 VIEWS_NAME = "BillingViews"
@@ -36,6 +39,7 @@ class ViewStore:
 
     def __init__(self, env: Mapping[str, str]) -> None:
         merged = {**os.environ, **env}
+        self.env = merged
         self.factory = InfrastructureFactory.construct(Environment(VIEWS_NAME, merged))
         cls: type[Any] = (
             SQLiteBillingViews if isinstance(self.factory, SQLiteFactory) else PostgresBillingViews
@@ -43,6 +47,10 @@ class ViewStore:
         with schema_lock(merged):
             views: Any = self.factory.tracking_recorder(cls)
         self.views: _Views = views
+
+    def schema_lock(self) -> Any:
+        """Serialises changes of the tables' shape between processes (PostgreSQL)."""
+        return schema_lock(self.env)
 
     def close(self) -> None:
         self.factory.close()
@@ -54,6 +62,7 @@ class Projector:
     def __init__(self, ledger: BillingLedger, store: ViewStore, *, batch_size: int = DEFAULT_BATCH) -> None:
         self.ledger = ledger
         self.views = store.views
+        self.store = store
         self.batch_size = batch_size
         self.name = ledger.name
         self.conflicts = 0
@@ -61,7 +70,16 @@ class Projector:
 
     @property
     def position(self) -> int:
-        return self.views.position(self.name)
+        return self._position(self.views, self.name)
+
+    def _position(self, views: _Views, name: str) -> int:
+        try:
+            return views.position(name)
+        except ViewsCorrupt:
+            if views.table_rows("accounts"):
+                raise  # rows whose place in the log is unknown: only a rebuild can tell
+            views.start_tracking(name)  # new views (or ones written before tracking rows)
+            return views.position(name)
 
     def pending(self) -> int:
         """How many notifications the log holds beyond the tracked position (an upper bound)."""
@@ -69,7 +87,11 @@ class Projector:
 
     def catch_up(self, progress: Progress | None = None, max_batches: int | None = None) -> int:
         """Fold every notification after the tracked position; returns how many were read."""
-        position = self.position
+        return self._catch_up(self.views, self.name, progress, max_batches)
+
+    def _catch_up(self, views: _Views, name: str, progress: Progress | None = None,
+                  max_batches: int | None = None) -> int:
+        position = self._position(views, name)
         target = self.ledger.recorder.max_notification_id() or 0
         done = batches = 0
         while max_batches is None or batches < max_batches:
@@ -83,14 +105,14 @@ class Projector:
                 event = self.ledger.mapper.to_domain_event(notification)
                 ops.extend(ops_for(event, notification.id))
             try:
-                self.views.apply(ops, Tracking(self.name, notifications[-1].id))
-            except (IntegrityError, OperationalError) as error:
+                views.apply(ops, name, position, notifications[-1].id)
+            except (PositionMoved, OperationalError) as error:
                 if isinstance(error, OperationalError) and "locked" not in str(error):
                     raise
-                # Another worker committed this batch first (its rows and position stand,
-                # ours rolled back): carry on from wherever the position is now.
+                # Another worker committed a batch first, or a rebuild was swapped in: ours
+                # was rolled back; carry on from wherever the position is now.
                 self.conflicts += 1
-                position = self.position
+                position = views.position(name)
                 continue
             position = notifications[-1].id
             done += len(notifications)
@@ -102,6 +124,39 @@ class Projector:
         return done
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty the views and fold the whole log again."""
-        self.views.clear(self.name)
-        return self.catch_up(progress)
+        """Fold the whole log into new views beside the live ones, then swap them in, in one
+        transaction. The live views keep answering (and projection workers keep them up to
+        date) until the swap; a worker's batch started before it is refused by the tracking
+        position, so nothing is ever written into half-built views. Returns how many events
+        the rebuild read. An interrupted rebuild resumes where it stopped."""
+        rebuild = self.begin_rebuild()
+        count = rebuild.step(progress=progress)
+        rebuild.finish()
+        return count
+
+    def begin_rebuild(self) -> Rebuild:
+        return Rebuild(self)
+
+
+class Rebuild:
+    """A rebuild of a projector's views beside the live ones, in steps (the benchmark
+    interleaves them with a raw read of the same batches)."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+        self.shadow = projector.views.shadow()
+        self.name = projector.views.shadow_name(projector.name)
+        with projector.store.schema_lock():
+            self.shadow.prepare_shadow(projector.name)
+
+    def step(self, max_batches: int | None = None, progress: Progress | None = None) -> int:
+        """Fold up to ``max_batches`` batches (all, by default); returns the events read."""
+        try:
+            return self.projector._catch_up(self.shadow, self.name, progress, max_batches)
+        except ViewsCorrupt:
+            return 0  # another rebuild swapped these tables in while this one was folding
+
+    def finish(self) -> bool:
+        """Swap the rebuilt views in; False when another rebuild already had."""
+        with self.projector.store.schema_lock():
+            return self.projector.views.swap_in(self.shadow, self.projector.name)

@@ -10,16 +10,18 @@ fails and its transaction is rolled back.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from ledger.errors import LedgerError
 from projections.reconciliation import COLUMNS
 
 
@@ -72,6 +74,13 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS {i}invoices_by_account ON {p}invoices (account, billing_date)",
 )
 VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts")
+#: Each view table's key (the order verify reads rows in).
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id",),
+    "subscriptions": ("subscription_id",),
+    "invoices": ("billing_date", "account"),
+    "recon_lines": ("billing_date", "account", "line_no"),
+}
 
 #: The shape of the view tables. A store whose tables were made to another shape (by an
 #: older or newer version of this code) has them dropped and rebuilt from the log when it
@@ -171,15 +180,31 @@ QUERIES: dict[str, str] = {
 }
 
 
+class PositionMoved(Exception):
+    """A batch's start is no longer the tracked position: another worker committed a batch
+    first, or a rebuild swapped the views in. Nothing was written; read the position again."""
+
+
+class ViewsCorrupt(LedgerError):
+    """The views cannot be brought up to date safely (their tracking row is missing, or they
+    hold rows beyond their tracked position): ``billing-ledger rebuild`` rebuilds them from
+    the log."""
+
+
 class _Views:
-    """What both stores share: statements, queries and the one-transaction apply."""
+    """What both stores share: statements, queries and the one-transaction apply.
+
+    The tracking row of a set of views is moved by compare-and-set: a batch is written only
+    if the tracked position is still the one it was read after, so two workers, or a worker
+    and a rebuild being swapped in, can never both write a batch, and no batch is ever
+    written into views it did not start from."""
 
     prefix = "billing_"
+    #: Tables of a rebuild in progress are named with this prefix, beside the live ones.
+    SHADOW_PREFIX = "billing_rebuild_"
     datastore: Any
 
     if TYPE_CHECKING:  # provided by the eventsourcing tracking recorder each store extends
-
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
 
         def _max_tracking_id(self, application_name: str, cursor: Any) -> int | None: ...
 
@@ -188,11 +213,15 @@ class _Views:
     def _sql(self, template: str) -> str:
         raise NotImplementedError
 
+    def _tracking_table(self) -> str:
+        raise NotImplementedError
+
     def _transaction(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
 
-    def view_statements(self) -> list[str]:
-        return [self._sql(statement) for statement in TABLES]
+    def view_statements(self, *, indexes: bool = True) -> list[str]:
+        return [self._sql(statement) for statement in TABLES
+                if indexes or not statement.startswith("CREATE INDEX")]
 
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]  # the tracking recorder's, then ours
@@ -223,8 +252,29 @@ class _Views:
     def _forget_positions_sql(self) -> str:
         raise NotImplementedError
 
-    def apply(self, ops: Sequence[Op | Update], tracking: Tracking) -> None:
-        """Write ``ops`` and advance the tracking position, in one transaction.
+    # ------------------------------------------------------------------ tracking
+    def start_tracking(self, name: str) -> None:
+        """Make sure ``name`` has a tracking row (at 0 when it is new)."""
+        with self._transaction(commit=True) as cursor:
+            cursor.execute(self._sql(f"INSERT INTO {self._tracking_table()} "
+                                     "(application_name, notification_id) VALUES (%s, 0) "
+                                     "ON CONFLICT DO NOTHING"), (name,))
+
+    def position(self, application_name: str) -> int:
+        """The tracked position; :class:`ViewsCorrupt` when the tracking row is missing."""
+        with self._transaction(commit=False) as cursor:
+            found = self._max_tracking_id(application_name, cursor)
+        if found is None:
+            raise ViewsCorrupt(
+                "the views' tracking row is missing (deleted outside the ledger?), so where "
+                "they stand in the log is unknown: run `billing-ledger rebuild`"
+            )
+        return found
+
+    def apply(self, ops: Sequence[Op | Update], name: str, start: int, end: int) -> None:
+        """Write ``ops`` and move ``name``'s tracking position from ``start`` to ``end``, in
+        one transaction; :class:`PositionMoved` (nothing written) when it is not at
+        ``start`` any more.
 
         Inserts go first, a statement at a time (each row is inserted once, before any
         update of it; rows of a table have no order). Then every row's updates, merged in
@@ -236,21 +286,33 @@ class _Views:
                 inserts.setdefault(op.statement, []).append(op.params)
                 continue
             fields, _ = rows.get((op.table, op.key), ({}, 0))
-            for name, value in op.fields.items():
-                if value is not None and not (name in _KEEP_FIRST and name in fields):
-                    fields[name] = value
+            for field_name, value in op.fields.items():
+                if value is not None and not (field_name in _KEEP_FIRST and field_name in fields):
+                    fields[field_name] = value
             rows[(op.table, op.key)] = (fields, op.notification_id)
         with self._transaction(commit=True) as cursor:
-            for statement, params in inserts.items():
-                self._insert_rows(cursor, statement, params)
+            cursor.execute(self._sql(f"UPDATE {self._tracking_table()} SET notification_id = %s "
+                                     "WHERE application_name = %s AND notification_id = %s "
+                                     "RETURNING notification_id"), (end, name, start))
+            if cursor.fetchone() is None:
+                raise PositionMoved(start)
+            try:
+                for statement, params in inserts.items():
+                    self._insert_rows(cursor, statement, params)
+            except IntegrityError:
+                raise ViewsCorrupt(
+                    f"the views already hold rows of events after their tracked position "
+                    f"({start}): the tracking row was lowered, or rows were added outside the "
+                    "ledger; run `billing-ledger rebuild`"
+                ) from None
             for table, (_, columns) in UPDATABLE.items():
                 params = [
                     (*(fields.get(c) for c in columns), notification_id, key)
-                    for (name, key), (fields, notification_id) in rows.items() if name == table
+                    for (table_name, key), (fields, notification_id) in rows.items()
+                    if table_name == table
                 ]
                 if params:
                     self._update_rows(cursor, table, params)
-            self._insert_tracking(cursor, tracking)
 
     def _insert_rows(self, cursor: Any, statement: str, params: list[tuple[Any, ...]]) -> None:
         cursor.executemany(self._sql(STATEMENTS[statement]), params)
@@ -258,38 +320,83 @@ class _Views:
     def _update_rows(self, cursor: Any, table: str, params: list[tuple[Any, ...]]) -> None:
         cursor.executemany(self._sql(UPDATES[table]), params)
 
-    def clear(self, application_name: str) -> None:
-        """Empty every view and forget the tracking position, in one transaction."""
-        with self._transaction(commit=True) as cursor:
+    # ------------------------------------------------------------------ rebuilding beside
+    def shadow(self) -> _Views:
+        """These views' rebuild in progress: the same statements on tables named with
+        :data:`SHADOW_PREFIX` (without their secondary indexes, made at the swap)."""
+        twin = copy.copy(self)
+        twin.prefix = self.SHADOW_PREFIX
+        return twin
+
+    @staticmethod
+    def shadow_name(name: str) -> str:
+        return f"{name}@rebuild:{SCHEMA_FINGERPRINT}"
+
+    def prepare_shadow(self, name: str) -> None:
+        """Make the tables of a rebuild of ``name`` beside the live ones, or keep those of an
+        unfinished rebuild of the same shape (its rows and position commit together, so it
+        resumes where it stopped)."""
+        assert self.prefix == self.SHADOW_PREFIX
+        shadow_name = self.shadow_name(name)
+        with self._schema_transaction() as cursor:
+            cursor.execute(self._sql(f"SELECT notification_id FROM {self._tracking_table()} "
+                                     "WHERE application_name = %s"), (shadow_name,))
+            if cursor.fetchone() is not None:
+                return
             for table in VIEW_TABLES:
-                cursor.execute(self._sql(f"DELETE FROM {{p}}{table}"))
-            cursor.execute(self._delete_tracking_sql(), (application_name,))
+                cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
+            for statement in self.view_statements(indexes=False):
+                cursor.execute(statement)
+            cursor.execute(self._sql(f"DELETE FROM {self._tracking_table()} "
+                                     "WHERE application_name LIKE %s"), (f"{name}@rebuild:%",))
+            cursor.execute(self._sql(f"INSERT INTO {self._tracking_table()} "
+                                     "(application_name, notification_id) VALUES (%s, 0)"),
+                           (shadow_name,))
 
-    def _delete_tracking_sql(self) -> str:
-        raise NotImplementedError
+    def swap_in(self, shadow: _Views, name: str) -> bool:
+        """Replace these (live) views by the rebuilt ``shadow`` ones in one transaction, the
+        live position becoming the rebuild's. False when there was nothing to swap in (a
+        concurrent rebuild did it first)."""
+        shadow_name = self.shadow_name(name)
+        with self._schema_transaction() as cursor:
+            cursor.execute(self._sql(f"SELECT notification_id FROM {self._tracking_table()} "
+                                     "WHERE application_name = %s"), (shadow_name,))
+            row = cursor.fetchone()
+            if row is None:
+                return False
+            for table in VIEW_TABLES:
+                cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
+                cursor.execute(shadow._sql(f"ALTER TABLE {{p}}{table} RENAME TO ")
+                               + self._bare(table))
+            self._rename_shadow_indexes(cursor)
+            for statement in self.view_statements():
+                if statement.startswith("CREATE INDEX"):
+                    cursor.execute(statement)
+            cursor.execute(self._sql(f"DELETE FROM {self._tracking_table()} "
+                                     "WHERE application_name IN (%s, %s)"), (name, shadow_name))
+            cursor.execute(self._sql(f"INSERT INTO {self._tracking_table()} "
+                                     "(application_name, notification_id) VALUES (%s, %s)"),
+                           (name, row["notification_id"]))
+        return True
 
-    def position(self, application_name: str) -> int:
-        with self._transaction(commit=False) as cursor:
-            return self._max_tracking_id(application_name, cursor) or 0
+    def _bare(self, table: str) -> str:
+        """A live table's name as ``ALTER TABLE ... RENAME TO`` wants it (no schema)."""
+        return f"{self.prefix}{table}"
+
+    def _rename_shadow_indexes(self, cursor: Any) -> None:
+        """SQLite renames the indexes that come with a table's keys; see PostgreSQL's."""
 
     def query(self, name: str, *params: Any) -> list[dict[str, Any]]:
         with self._transaction(commit=False) as cursor:
             cursor.execute(self._sql(QUERIES[name]), params)
             return [dict(row) for row in cursor.fetchall()]
 
-    @contextmanager
-    def editing(self) -> Iterator[Any]:
-        """A raw cursor in a committed transaction (tests use it to tamper with rows)."""
-        with self._transaction(commit=True) as cursor:
-            yield _Raw(self, cursor)
-
-
-class _Raw:
-    def __init__(self, views: _Views, cursor: Any) -> None:
-        self.views, self.cursor = views, cursor
-
-    def execute(self, template: str, *params: Any) -> None:
-        self.cursor.execute(self.views._sql(template), params)
+    def table_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a view table, in key order (what verify compares)."""
+        key = TABLE_KEYS[table]
+        with self._transaction(commit=False) as cursor:
+            cursor.execute(self._sql(f"SELECT * FROM {{p}}{table} ORDER BY {', '.join(key)}"))
+            return [dict(row) for row in cursor.fetchall()]
 
 
 class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
@@ -330,8 +437,8 @@ class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
         return (template.replace("{p}", self.prefix).replace("{i}", self.prefix)
                 .replace("{without_rowid}", " WITHOUT ROWID").replace("%s", "?"))
 
-    def _delete_tracking_sql(self) -> str:
-        return "DELETE FROM tracking WHERE application_name = ?"
+    def _tracking_table(self) -> str:
+        return "tracking"
 
     def _forget_positions_sql(self) -> str:
         return "DELETE FROM tracking WHERE application_name <> ?"
@@ -366,9 +473,18 @@ class PostgresBillingViews(_Views, PostgresTrackingRecorder):
         return (template.replace("{p}", qualified).replace("{i}", self.prefix)
                 .replace("{without_rowid}", ""))
 
-    def _delete_tracking_sql(self) -> str:
-        table = f'"{self.datastore.schema}"."{self.tracking_table_name}"'
-        return f"DELETE FROM {table} WHERE application_name = %s"
+    def _tracking_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
+
+    def _rename_shadow_indexes(self, cursor: Any) -> None:
+        # The indexes of a table's keys keep the names they were made with when the table
+        # is renamed: give the rebuilt tables' the live names (the live ones were dropped).
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname LIKE %s",
+                       (self.datastore.schema, self.SHADOW_PREFIX.replace("_", "\\_") + "%"))
+        for row in cursor.fetchall():
+            old = row["indexname"]
+            new = self.prefix + old.removeprefix(self.SHADOW_PREFIX)
+            cursor.execute(f'ALTER INDEX "{self.datastore.schema}"."{old}" RENAME TO "{new}"')
 
     def _insert_rows(self, cursor: Any, statement: str, params: list[tuple[Any, ...]]) -> None:
         # COPY: one stream per table and batch instead of a round of the protocol per row
@@ -385,5 +501,4 @@ class PostgresBillingViews(_Views, PostgresTrackingRecorder):
     def _forget_positions_sql(self) -> str:
         # Called with the schema lock held (ledger.store.schema_lock), so processes opening
         # the store at once take turns.
-        table = f'"{self.datastore.schema}"."{self.tracking_table_name}"'
-        return f"DELETE FROM {table} WHERE application_name <> %s"
+        return f"DELETE FROM {self._tracking_table()} WHERE application_name <> %s"

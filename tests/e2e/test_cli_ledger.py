@@ -210,7 +210,7 @@ def test_every_command_that_records_an_action_takes_an_idempotency_key() -> None
     # Commands that only read, or whose effect is idempotent by nature (bill --until D cuts
     # each billing date once; init, rebuild and project converge; simulate and demo play
     # a file into a fresh store).
-    not_actions = {"accounts", "bill", "demo", "explain", "feed", "history", "init", "invoice",
+    not_actions = {"accounts", "anchor", "bill", "demo", "explain", "feed", "history", "init", "invoice",
                    "invoices", "preview", "project", "rebuild", "recon", "simulate", "verify"}
     for name, command in main.commands.items():
         takes_key = any(param.name == "key" for param in command.params)
