@@ -63,9 +63,14 @@ class BillingAccount(LedgerAggregate):
     class BillingDateClosed(Aggregate.Event):
         """A billing date was cut and posted nothing."""
 
-        class_version = 1
+        class_version = 2  # v2 added the subscription versions the cut rated
         billing_date: date
         cut_position: int
+        subscription_versions: dict[str, int] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["subscription_versions"] = None  # closed before the versions were recorded
 
     class PaymentRecorded(Aggregate.Event):
         class_version = 1
@@ -203,15 +208,19 @@ class BillingAccount(LedgerAggregate):
         self.payments_since_invoice = Decimal(0)
 
     def close_billing_date(
-        self, *, billing_date: date, cut_position: int, recorded_at: datetime
+        self, *, billing_date: date, cut_position: int, subscription_versions: dict[str, int],
+        recorded_at: datetime,
     ) -> None:
         self._check_cut(billing_date)
         self._billing_date_closed(
-            billing_date=billing_date, cut_position=cut_position, timestamp=recorded_at
+            billing_date=billing_date, cut_position=cut_position,
+            subscription_versions=subscription_versions, timestamp=recorded_at,
         )
 
     @event(BillingDateClosed)
-    def _billing_date_closed(self, billing_date: date, cut_position: int, timestamp: datetime) -> None:
+    def _billing_date_closed(self, billing_date: date, cut_position: int,
+                             subscription_versions: dict[str, int] | None,
+                             timestamp: datetime) -> None:
         self.last_billing_date = billing_date
 
     # ------------------------------------------------------------------ payments

@@ -582,6 +582,14 @@ class BillingLedger(Application[UUID]):
         or None when the date posted nothing."""
         acc = self._account(account)
         histories = {key: self.history(account, key) for key in acc.subscriptions}
+        for key, history in histories.items():
+            posted = [ev.billing_date for ev in history if isinstance(ev, Subscription.ChargesPosted)]
+            if posted and posted[-1] >= billing_date:
+                raise LogAltered(
+                    f"account {account}: subscription {key} posted charges for "
+                    f"{posted[-1].isoformat()}, but the account's record of cutting that date is "
+                    "not in the log; nothing was issued (run billing-ledger verify)"
+                )
         log = self.log_point()
         now = self.clock.now()
         result = billing.derive_cut(
@@ -590,6 +598,7 @@ class BillingLedger(Application[UUID]):
             log=log, partner_id=self.partner_id,
         )
         position = log.position
+        versions = {key: len(history) for key, history in histories.items()}
         to_save: list[Aggregate] = []  # postings first, then the account's record of the cut
         for key, rated in result.ratings.items():
             if rated.has_anything_to_post:
@@ -601,7 +610,8 @@ class BillingLedger(Application[UUID]):
                 )
                 to_save.append(sub)
         if result.document is None:
-            acc.close_billing_date(billing_date=billing_date, cut_position=position, recorded_at=now)
+            acc.close_billing_date(billing_date=billing_date, cut_position=position,
+                                   subscription_versions=versions, recorded_at=now)
             self.save(*to_save, acc)
             return None
         number = str(result.document["invoice_number"])
@@ -609,7 +619,7 @@ class BillingLedger(Application[UUID]):
             billing_date=billing_date, invoice_number=number,
             document=invoicing.canonical_bytes(result.document).decode(),
             digest=invoicing.digest(result.document), cut_position=position,
-            subscription_versions={key: len(history) for key, history in histories.items()},
+            subscription_versions=versions,
             amount_due=Decimal(result.document["amount_due"]), recorded_at=now,
         )
         self.save(*to_save, acc)

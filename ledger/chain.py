@@ -81,12 +81,19 @@ def _seal_rows(previous: str, ids: Sequence[int], events: Sequence[StoredEvent])
     return rows
 
 
-def _check_follows(last: int, first_new: int) -> None:
-    if first_new <= last:
+def _check_follows(last: int, first_new: int, before_new: int | None) -> None:
+    """New events must follow the last seal: the event before them is the last one sealed,
+    not one after it (added outside the ledger) nor before it (the end of the log deleted)."""
+    before = before_new or 0
+    if first_new <= last or before < last:
         raise LogAltered(
-            f"the log's seals reach position {last}, but a new event was given position "
-            f"{first_new}: events at the end of the log were deleted; nothing was recorded "
-            "(run billing-ledger verify)"
+            f"the log's seals reach position {last}, but the events there are gone: events at "
+            "the end of the log were deleted; nothing was recorded (run billing-ledger verify)"
+        )
+    if before > last:
+        raise LogAltered(
+            f"the event at position {before} has no seal: it was recorded outside the "
+            "ledger; nothing was recorded (run billing-ledger verify)"
         )
 
 
@@ -131,7 +138,8 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                       "ORDER BY notification_id DESC LIMIT 1")
             row = c.fetchone()
             last, previous = (row[0], row[1]) if row is not None else (0, GENESIS)
-            _check_follows(last, ids[0])
+            c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name} WHERE rowid < ?", (ids[0],))
+            _check_follows(last, ids[0], c.fetchone()[0])
             c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?)",
                           _seal_rows(previous, ids, stored_events))
         return ids
@@ -217,7 +225,10 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                                    "ORDER BY notification_id DESC LIMIT 1", self.chain_table))
             row = curs.fetchone()
             last, previous = (row["notification_id"], row["hash"]) if row else (0, GENESIS)
-            _check_follows(last, ids[0])
+            curs.execute(self._sql("SELECT MAX(notification_id) AS before FROM {}.{} "
+                                   "WHERE notification_id < %s", *self._events_table()), (ids[0],))
+            found = curs.fetchone()
+            _check_follows(last, ids[0], found["before"] if found else None)
             curs.executemany(self._sql("INSERT INTO {} VALUES (%s, %s)", self.chain_table),
                              _seal_rows(previous, ids, stored_events))
         return ids

@@ -7,9 +7,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from ledger.account import BillingAccount
 from ledger.errors import UnknownAccount, UnknownInvoice
 from projections import reconciliation
-from projections.views import _Views
+from projections.views import ViewsCorrupt, _Views
 
 
 def account(views: _Views, key: str) -> dict[str, Any]:
@@ -53,8 +54,14 @@ def invoice_by_number(views: _Views, number: str) -> dict[str, Any]:
 def issued(ledger: Any, row: dict[str, Any]) -> Any:
     """The InvoiceIssued event an invoice row indexes."""
     version = int(row["event_version"])
-    (event,) = ledger.events.get(UUID(row["account_id"]), gt=version - 1, lte=version)
-    return event
+    found = list(ledger.events.get(UUID(row["account_id"]), gt=version - 1, lte=version))
+    if len(found) != 1 or not isinstance(found[0], BillingAccount.InvoiceIssued) or \
+            found[0].invoice_number != row["invoice_number"]:
+        raise ViewsCorrupt(
+            f"the views index invoice {row['invoice_number']} at an event that is not that issued "
+            "invoice: the log or the views were altered (run `billing-ledger verify`)"
+        )
+    return found[0]
 
 
 def document_of(ledger: Any, row: dict[str, Any]) -> dict[str, Any]:

@@ -46,9 +46,10 @@ from ledger.errors import InvalidInput
 from ledger.money import round_money
 from ledger.subscription import Subscription
 from projections.billing import TOPICS, ops_for
-from projections.views import TABLE_KEYS, VIEW_TABLES, PositionMoved, SQLiteBillingViews, _Views
+from projections.views import TABLE_KEYS, VIEW_TABLES, SQLiteBillingViews, _Views
 
 Progress = Callable[[int, int], None]
+_HEAD_DIFFERS = "the log's head"
 #: At most this many findings are listed for one view table; the rest are counted.
 MAX_ROW_FINDINGS = 20
 
@@ -60,6 +61,7 @@ class Finding:
     where: str
     message: str
     invoice: str | None = None  # the invoice it concerns, if any
+    kind: str = ""  # "head": an invoice's recorded head that the log no longer produces
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -312,6 +314,8 @@ class _AccountCheck:
                 cut[event.billing_date] = event
                 if isinstance(event, BillingAccount.InvoiceIssued):
                     self.checks.append(self.invoice(aggregate, event))
+                else:
+                    self.closed(aggregate, event)
             aggregate = event.mutate(aggregate)
         if aggregate is None:
             return
@@ -336,6 +340,30 @@ class _AccountCheck:
                 elif isinstance(record, BillingAccount.BillingDateClosed) and posted.lines:
                     self.findings.append(Finding(where, f"posted {len(posted.lines)} line(s) for "
                                                         f"{day}, a date closed with nothing invoiced"))
+
+    def closed(self, before: Any, closed: Any) -> None:
+        """A date closed with nothing to invoice: cut with every subscription the account
+        held, and (by this code's rules) still nothing to post."""
+        if closed.subscription_versions is None:
+            return  # closed before the versions were recorded
+        where = f"account {self.key} billing date {closed.billing_date}"
+        problems = self.cut_with_every_subscription(before, closed)
+        if not problems:
+            histories = {sub: [ev for ev in self.history(sub) if ev.originator_version <= version]
+                         for sub, version in closed.subscription_versions.items()}
+            try:
+                result = derive_cut(
+                    account=before.key, account_name=before.name, currency=before.currency,
+                    balance=before.balance, payments=before.payments_since_invoice,
+                    histories=histories, billing_date=closed.billing_date,
+                    log=invoicing.LogPoint(closed.cut_position, None))
+            except Exception as error:
+                problems.append(f"re-deriving it failed: {type(error).__name__}: {error}")
+            else:
+                if result.document is not None:
+                    problems.append("closed with nothing to invoice, but the log rates "
+                                    f"{len(result.lines)} line(s) for it")
+        self.findings.extend(Finding(where, problem) for problem in problems)
 
     def invoice(self, before: Any, issued: Any) -> InvoiceCheck:
         problems: list[str] = []
@@ -381,7 +409,8 @@ class _AccountCheck:
     def _record(self, issued: Any, problems: list[str], rerated: bool) -> InvoiceCheck:
         for problem in problems:
             self.findings.append(Finding(f"invoice {issued.invoice_number}", problem,
-                                         issued.invoice_number))
+                                         issued.invoice_number,
+                                         "head" if problem.startswith(_HEAD_DIFFERS) else ""))
         return InvoiceCheck(self.key, issued.billing_date, issued.invoice_number, tuple(problems),
                             rerated)
 
@@ -396,8 +425,8 @@ class _AccountCheck:
             return []  # issued on a store that keeps no seals
         head = self.scan.head_at(issued.cut_position)
         if head != log["head"]:
-            return [f"the log's head at position {issued.cut_position} is not the one this invoice "
-                    "recorded: events recorded before it were changed, removed or added"]
+            return [f"{_HEAD_DIFFERS} at position {issued.cut_position} is not the one this "
+                    "invoice recorded: events recorded before it were changed, removed or added"]
         return []
 
     def cut_with_every_subscription(self, before: Any, issued: Any) -> list[str]:
@@ -529,23 +558,34 @@ def _check_views(ledger: Any, views: _Views, name: str, account: str | None,
         return
     factory, scratch = _scratch_views()
     try:
-        scratch.start_tracking(name)
-        done = 0
-        while done < position:
-            notes = ledger.recorder.select_notifications(start=done, limit=2000, stop=position,
-                                                         topics=TOPICS, inclusive_of_start=False)
-            if not notes:
-                break
-            ops = [op for note in notes for op in ops_for(ledger.mapper.to_domain_event(note), note.id)]
-            try:
-                scratch.apply(ops, name, done, notes[-1].id)
-            except PositionMoved:  # pragma: no cover - the scratch store is this process's own
-                raise
-            done = notes[-1].id
-        for table in VIEW_TABLES:
-            _compare_table(table, views, scratch, position, account, findings)
+        _fold_and_compare(ledger, views, scratch, name, position, account, findings)
+    except Exception as error:  # e.g. views made to another shape: say so, do not crash
+        findings.append(Finding("views", f"could not be compared with the log: "
+                                         f"{type(error).__name__}: {error}"))
     finally:
         factory.close()
+
+
+def _fold_and_compare(ledger: Any, views: _Views, scratch: _Views, name: str, position: int,
+                  account: str | None, findings: list[Finding]) -> None:
+    scratch.start_tracking(name)
+    done = 0
+    while done < position:
+        notes = ledger.recorder.select_notifications(start=done, limit=2000, stop=position,
+                                                     topics=TOPICS, inclusive_of_start=False)
+        if not notes:
+            break
+        ops: list[Any] = []
+        for note in notes:
+            try:
+                ops.extend(ops_for(ledger.mapper.to_domain_event(note), note.id))
+            except Exception as error:  # the log's findings say why; fold the rest
+                findings.append(Finding("views", f"log position {note.id} cannot be folded "
+                                                 f"into the views: {type(error).__name__}: {error}"))
+        scratch.apply(ops, name, done, notes[-1].id)
+        done = notes[-1].id
+    for table in VIEW_TABLES:
+        _compare_table(table, views, scratch, position, account, findings)
 
 
 def _compare_table(table: str, live: _Views, scratch: _Views, position: int, account: str | None,
@@ -623,6 +663,7 @@ def verify(ledger: Any, views: _Views, *, account: str | None = None,
         if progress is not None:
             progress(done, len(keys))
     _check_views(ledger, views, ledger.name, account, findings)
+    findings = _one_line_for_later_heads(findings)
     attach = {check.invoice_number: check for check in checks}
     for finding in findings:
         if finding.invoice in attach and finding.where.startswith("view"):
@@ -632,6 +673,20 @@ def verify(ledger: Any, views: _Views, *, account: str | None = None,
                                                    (*check.problems, str(finding)), check.rerated)
     return Verification(tuple(attach[check.invoice_number] for check in checks), tuple(findings),
                         tuple(notes), scan.last_position)
+
+
+def _one_line_for_later_heads(findings: list[Finding]) -> list[Finding]:
+    """A change to the log makes every head recorded after it differ: the first invoice says
+    where, one line counts the rest (each invoice's own check still lists its problem)."""
+    heads = [finding for finding in findings if finding.kind == "head"]
+    if len(heads) <= 1:
+        return findings
+    first = min(heads, key=lambda finding: int(finding.message.split(" at position ")[1].split()[0]))
+    rest = len(heads) - 1
+    kept = [finding for finding in findings if finding.kind != "head" or finding is first]
+    kept.insert(kept.index(first) + 1, Finding(
+        "invoices", f"and {rest} invoice(s) cut after it record heads the log no longer produces"))
+    return kept
 
 
 def _registry_accounts(ledger: Any, scan: _Scan, findings: list[Finding]) -> list[str]:

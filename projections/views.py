@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from ledger.errors import LedgerError
+from ledger.errors import StoreError
 from projections.reconciliation import COLUMNS
 
 
@@ -180,12 +182,16 @@ QUERIES: dict[str, str] = {
 }
 
 
+#: What the drivers raise when a row already exists.
+_DUPLICATE_ROW = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
 class PositionMoved(Exception):
     """A batch's start is no longer the tracked position: another worker committed a batch
     first, or a rebuild swapped the views in. Nothing was written; read the position again."""
 
 
-class ViewsCorrupt(LedgerError):
+class ViewsCorrupt(StoreError):
     """The views cannot be brought up to date safely (their tracking row is missing, or they
     hold rows beyond their tracked position): ``billing-ledger rebuild`` rebuilds them from
     the log."""
@@ -299,7 +305,7 @@ class _Views:
             try:
                 for statement, params in inserts.items():
                     self._insert_rows(cursor, statement, params)
-            except IntegrityError:
+            except _DUPLICATE_ROW:
                 raise ViewsCorrupt(
                     f"the views already hold rows of events after their tracked position "
                     f"({start}): the tracking row was lowered, or rows were added outside the "

@@ -4,12 +4,15 @@ no way to do this, and verify must catch every kind.)"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from ledger.chain import GENESIS, link
 from tests.conftest import PG_ADMIN
 
 
@@ -27,7 +30,7 @@ class Store:
                            "snapshots": f"{q}billingledger_snapshots",
                            "tracking": f"{q}billingviews_tracking", "p": f"{q}billing_"}
         else:
-            self.tables = {"events": "stored_events", "chain": "event_chain", "snapshots": "snapshots",
+            self.tables = {"events": "stored_events", "chain": "event_chain", "snapshots": "stored_snapshots",
                            "tracking": "tracking", "p": "billing_"}
 
     def sql(self, template: str) -> str:
@@ -62,3 +65,42 @@ class Store:
 
     def where_position(self) -> str:
         return "notification_id" if self.postgres else "rowid"
+
+    # ---------------------------------------------------------------- alterations
+    def state(self, position: int) -> dict[str, Any]:
+        (row,) = [row for row in self.events() if row["position"] == position]
+        return dict(json.loads(bytes(row["state"])))
+
+    def edit_event(self, position: int, change: Callable[[dict[str, Any]], None]) -> None:
+        """Rewrite the stored state of the event at ``position``."""
+        state = self.state(position)
+        change(state)
+        data = json.dumps(state, separators=(",", ":")).encode()
+        self.execute("UPDATE {events} SET state = %s WHERE " + self.where_position() + " = %s",
+                     data, position)
+
+    def delete_event(self, position: int) -> None:
+        self.execute("DELETE FROM {events} WHERE " + self.where_position() + " = %s", position)
+
+    def rechain(self) -> None:
+        """Recompute every seal from the events as they are now (an attacker with the code)."""
+        previous = GENESIS
+        self.execute("DELETE FROM {chain}")
+        for row in self.events():
+            previous = link(previous, row["position"], row["originator_id"],
+                            row["originator_version"], row["topic"], bytes(row["state"]))
+            self.execute("INSERT INTO {chain} (notification_id, hash) VALUES (%s, %s)",
+                         row["position"], previous)
+
+    def swap(self, first: int, second: int) -> None:
+        """Exchange the events at two positions (each keeps its aggregate and version)."""
+        rows = {row["position"]: row for row in self.events()}
+        a, b = rows[first], rows[second]
+        where = " WHERE " + self.where_position() + " = %s"
+        for position in (first, second):  # out of the way of the (aggregate, version) key
+            self.execute("UPDATE {events} SET originator_version = originator_version + 1000000"
+                         + where, position)
+        for source, target in ((b, first), (a, second)):
+            self.execute("UPDATE {events} SET originator_id = %s, originator_version = %s, topic = %s, "
+                         "state = %s" + where, source["originator_id"], source["originator_version"],
+                         source["topic"], bytes(source["state"]), target)
