@@ -26,6 +26,8 @@ def _check_billing_day(billing_day: object) -> int:
 class BillingAccount(LedgerAggregate):
     """A customer's billing account."""
 
+    class_version = 1  # of its snapshots' state: a change adds an upcast_vN_vM method
+
     _containers = ("subscriptions",)
 
     class Opened(Aggregate.Created):

@@ -24,6 +24,8 @@ class Offer(LedgerAggregate):
     """An offer in the catalog. Revising it changes what new purchases and renewals pay;
     subscriptions already running keep the terms they bought."""
 
+    class_version = 1  # of its snapshots' state: a change adds an upcast_vN_vM method
+
     class Defined(Aggregate.Created):
         class_version = 1
         offer_id: str
@@ -63,6 +65,8 @@ class Offer(LedgerAggregate):
 
 class AccountRegistry(LedgerAggregate):
     """Every billing account's key, in the order they were opened (the scheduler's list)."""
+
+    class_version = 1  # of its snapshots' state: a change adds an upcast_vN_vM method
 
     _containers = ("accounts",)
 
@@ -112,6 +116,8 @@ def command_fingerprint(command: str, payload: dict[str, Any]) -> str:
 class IdempotencyRecord(LedgerAggregate):
     """The first outcome of a command sent with an idempotency key, saved atomically with
     the command's own events: a repeat finds it and returns the same result."""
+
+    class_version = 1  # of its snapshots' state: a change adds an upcast_vN_vM method
 
     class Recorded(Aggregate.Created):
         class_version = 1

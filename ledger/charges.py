@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 
 class ChargeType(StrEnum):
@@ -62,6 +63,8 @@ class ChargeLine:
     basis: str
     sources: tuple[int, ...] = ()
     reverses: str | None = None
+    #: Stored in events: a change of fields bumps it and adds an upcaster.
+    class_version: ClassVar[int] = 1
 
     @property
     def is_reversal(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import ClassVar
 
 from dateutil.relativedelta import relativedelta
 
@@ -22,6 +23,8 @@ class Period:
 
     start: date
     end: date
+    #: Stored in snapshots: a change of fields bumps it and adds an upcaster.
+    class_version: ClassVar[int] = 1
 
     @property
     def days(self) -> int:

@@ -24,6 +24,7 @@ these has appended nothing.
     +-- IdempotencyConflict                a key reused with a different payload
     +-- StoreError                         the database itself failed
         +-- LogAltered                     the log's seals show it was altered; nothing recorded
+        +-- UnreadableValue                a stored value of an unknown version or shape
 """
 
 from __future__ import annotations
@@ -153,3 +154,8 @@ class StoreError(LedgerError):
 class LogAltered(StoreError):
     """The log's hash chain shows that recorded events were deleted or changed outside the
     ledger; the command recorded nothing. ``billing-ledger verify`` reports what and where."""
+
+
+class UnreadableValue(StoreError):
+    """A value stored in an event or snapshot is of a version, or has fields, this version
+    of the ledger does not know (written by a newer version, or altered)."""

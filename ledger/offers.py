@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from ledger.errors import InvalidOffer
 from ledger.money import Rounding, is_currency_code, parse_decimal
@@ -39,7 +39,12 @@ DEFAULT_REFUND_WINDOW_DAYS = 30
 
 @dataclass(frozen=True)
 class OfferTerms:
-    """An offer's commercial terms, as they stood when a subscription bought or renewed it."""
+    """An offer's commercial terms, as they stood when a subscription bought or renewed it.
+
+    Stored in events: a change of fields bumps ``class_version`` and adds an upcaster
+    (``ledger.transcodings.DataclassAsDict``)."""
+
+    class_version: ClassVar[int] = 1
 
     offer_id: str
     name: str

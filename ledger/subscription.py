@@ -73,6 +73,13 @@ def _positive_quantity(quantity: object, what: str = "quantity") -> int:
 class Subscription(LedgerAggregate):
     """A license-based subscription of one billing account to one offer."""
 
+    #: The version of its snapshots' state (upcast by the eventsourcing library on load).
+    class_version = 2  # v2 dropped term_index (renewed terms are counted from the renewal)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.pop("term_index", None)
+
     # ---------------------------------------------------------------- events
     class Purchased(Aggregate.Created):
         class_version = 1

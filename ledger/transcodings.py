@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 
 from ledger.charges import ChargeLine
 from ledger.dates import Period
+from ledger.errors import UnreadableValue
 from ledger.money import Rounding
 from ledger.offers import BillingFrequency, Convention, OfferTerms
 from ledger.subscription import Channel, Status
@@ -66,19 +67,50 @@ class EnumAsValue(Transcoding):
 
 
 class DataclassAsDict(Transcoding):
-    """A frozen dataclass as a mapping of its fields; lists come back as tuples."""
+    """A frozen dataclass as a mapping of its fields; lists come back as tuples.
+
+    Versioned as the library versions events: a value type may declare ``class_version``
+    (1 when absent) and ``upcast_vN_vM(data)`` static methods. A stored value carries its
+    version when it is above 1; one of an older version is upcast field by field to the
+    current one when read, so a field can be added (or renamed, or dropped) without making
+    old ledgers unreadable. A value of a newer version than the code knows, or with fields
+    the code does not know, is refused with :class:`~ledger.errors.UnreadableValue` naming
+    the type and the fields, never guessed at."""
 
     def __init__(self, kind: type[Any], name: str) -> None:
         self.type = kind
         self.name = name
         self._fields = [f.name for f in dataclasses.fields(kind)]
+        self._version: int = getattr(kind, "class_version", 1)
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {name: getattr(obj, name) for name in self._fields}
+        data = {name: getattr(obj, name) for name in self._fields}
+        if self._version > 1:
+            data["class_version"] = self._version
+        return data
 
     def decode(self, data: dict[str, Any]) -> Any:
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return self.type(**values)
+        values = dict(data)
+        version = values.pop("class_version", 1)
+        if not isinstance(version, int) or not 1 <= version <= self._version:
+            raise UnreadableValue(
+                f"a stored {self.name} is of version {version!r}; this version of the ledger "
+                f"reads versions 1 to {self._version} (written by a newer version?)"
+            )
+        while version < self._version:
+            getattr(self.type, f"upcast_v{version}_v{version + 1}")(values)
+            version += 1
+        unknown = sorted(set(values) - set(self._fields))
+        if unknown:
+            raise UnreadableValue(
+                f"a stored {self.name} (version {version}) has fields this version of the ledger "
+                f"does not know: {', '.join(map(str, unknown))}"
+            )
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        try:
+            return self.type(**values)
+        except TypeError as error:
+            raise UnreadableValue(f"a stored {self.name} cannot be read: {error}") from None
 
 
 def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
