@@ -206,6 +206,7 @@ class _Views:
     written into views it did not start from."""
 
     prefix = "billing_"
+    _for_update = ""  # how a SELECT locks the rows it reads, where the database needs it
     #: Tables of a rebuild in progress are named with this prefix, beside the live ones.
     SHADOW_PREFIX = "billing_rebuild_"
     datastore: Any
@@ -365,11 +366,16 @@ class _Views:
         concurrent rebuild did it first)."""
         shadow_name = self.shadow_name(name)
         with self._schema_transaction() as cursor:
-            cursor.execute(self._sql(f"SELECT notification_id FROM {self._tracking_table()} "
-                                     "WHERE application_name = %s"), (shadow_name,))
-            row = cursor.fetchone()
-            if row is None:
+            # The tracking rows first, as every batch takes them before its tables: a batch
+            # under way finishes before the swap starts, and the next one waits for it.
+            cursor.execute(self._sql(f"SELECT application_name, notification_id FROM "
+                                     f"{self._tracking_table()} WHERE application_name IN (%s, %s) "
+                                     f"ORDER BY application_name{self._for_update}"),
+                           (name, shadow_name))
+            positions = {row["application_name"]: row["notification_id"] for row in cursor.fetchall()}
+            if shadow_name not in positions:
                 return False
+            row = {"notification_id": positions[shadow_name]}
             for table in VIEW_TABLES:
                 cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
                 cursor.execute(shadow._sql(f"ALTER TABLE {{p}}{table} RENAME TO ")
@@ -466,6 +472,8 @@ class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
 
 class PostgresBillingViews(_Views, PostgresTrackingRecorder):
     """The views in the ledger's PostgreSQL schema (tables ``billing_*``)."""
+
+    _for_update = " FOR UPDATE"
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
