@@ -579,34 +579,40 @@ class BillingLedger(Application[UUID]):
     # ------------------------------------------------------------------ billing
     def cut(self, account: str, billing_date: date) -> str | None:
         """Cut ``billing_date`` for ``account``: rate, post, issue. Returns the invoice number,
-        or None when the date posted nothing."""
+        or None when the date posted nothing.
+
+        Each subscription is rated from the checkpoint its last posting recorded and the
+        events after it, so a cut reads what its period holds, not the whole history."""
         acc = self._account(account)
-        histories = {key: self.history(account, key) for key in acc.subscriptions}
-        for key, history in histories.items():
-            posted = [ev.billing_date for ev in history if isinstance(ev, Subscription.ChargesPosted)]
-            if posted and posted[-1] >= billing_date:
+        subs: dict[str, Subscription] = {}
+        inputs: dict[str, billing.Rated] = {}
+        for key in acc.subscriptions:
+            sub, tail = self._rating_input(account, key)
+            if sub.last_billing_date is not None and sub.last_billing_date >= billing_date:
                 raise LogAltered(
                     f"account {account}: subscription {key} posted charges for "
-                    f"{posted[-1].isoformat()}, but the account's record of cutting that date is "
-                    "not in the log; nothing was issued (run billing-ledger verify)"
+                    f"{sub.last_billing_date.isoformat()}, but the account's record of cutting "
+                    "that date is not in the log; nothing was issued (run billing-ledger verify)"
                 )
+            subs[key] = sub
+            inputs[key] = billing.Rated(billing.subscription_info(sub), tail, sub.checkpoint)
         log = self.log_point()
         now = self.clock.now()
         result = billing.derive_cut(
             account=acc.key, account_name=acc.name, currency=acc.currency, balance=acc.balance,
-            payments=acc.payments_since_invoice, histories=histories, billing_date=billing_date,
+            payments=acc.payments_since_invoice, subscriptions=inputs, billing_date=billing_date,
             log=log, partner_id=self.partner_id,
         )
         position = log.position
-        versions = {key: len(history) for key, history in histories.items()}
+        versions = {key: sub.version for key, sub in subs.items()}
         to_save: list[Aggregate] = []  # postings first, then the account's record of the cut
         for key, rated in result.ratings.items():
             if rated.has_anything_to_post:
-                sub = result.subscriptions[key]
+                sub = subs[key]
                 sub.post_charges(
                     billing_date=billing_date, lines=rated.lines,
                     rated_version=rated.rated_version, rules_version=rating.RULES_VERSION,
-                    recorded_at=now,
+                    checkpoint=rated.checkpoint, recorded_at=now,
                 )
                 to_save.append(sub)
         if result.document is None:
@@ -624,6 +630,22 @@ class BillingLedger(Application[UUID]):
         )
         self.save(*to_save, acc)
         return number
+
+    def _rating_input(self, account: str, key: str) -> tuple[Subscription, list[Any]]:
+        """A subscription and the events rating needs beside its checkpoint: those after
+        the checkpoint's rated version (all of them when it has none yet). The aggregate is
+        the one those events end at (reloaded when the cached one lags behind the store)."""
+        fresh = False
+        while True:
+            sub: Subscription = self._get(
+                ids.subscription_id(account, key),
+                UnknownSubscription(f"unknown subscription {key!r} in account {account!r}"),
+                fresh=fresh)
+            after = sub.checkpoint.rated_version if sub.checkpoint is not None else 0
+            tail = list(self.events.get(ids.subscription_id(account, key), gt=after))
+            if not tail or tail[-1].originator_version == sub.version:
+                return sub, tail
+            fresh = True  # another writer appended since this process cached it
 
     def log_point(self) -> invoicing.LogPoint:
         """The log's last position and its seal: what a cut records in its invoice."""
@@ -653,7 +675,8 @@ class BillingLedger(Application[UUID]):
             )
         lines: list[ChargeLine] = []
         for key in acc.subscriptions:
-            lines.extend(rating.rate(self.history(account, key), when).lines)
+            sub, tail = self._rating_input(account, key)
+            lines.extend(rating.rate(tail, when, sub.checkpoint).lines)
         return lines
 
     def issued_invoices(self, account: str) -> Iterator[BillingAccount.InvoiceIssued]:

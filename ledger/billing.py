@@ -1,9 +1,10 @@
 """The arithmetic of cutting a billing date, as a pure function.
 
-:func:`derive_cut` takes an account's state before the cut and its subscriptions' histories
-as they stood, and returns what the cut posts: each subscription's rating and the invoice
-document. The billing run records exactly this; ``verify`` calls it again on the histories
-as they stood at the recorded cut, and must get the same bytes.
+:func:`derive_cut` takes an account's state before the cut and, for each subscription, its
+rating input (the events since its last posting's checkpoint, and that checkpoint), and
+returns what the cut posts: each subscription's rating and the invoice document. The billing
+run records exactly this; ``verify`` calls it again on the whole histories as they stood at
+the recorded cut (no checkpoint: the reference), and must get the same bytes.
 """
 
 from __future__ import annotations
@@ -24,9 +25,24 @@ A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass(frozen=True)
+class Rated:
+    """What rating one subscription at a cut is given: what its invoice lines are grouped
+    under, its events (all of them, or those after ``checkpoint.rated_version``) and the
+    rating state its last posting recorded (None: rate from the whole history)."""
+
+    info: invoicing.SubscriptionInfo
+    history: Sequence[Any]
+    checkpoint: rating.Checkpoint | None = None
+
+    @classmethod
+    def whole(cls, history: Sequence[Any]) -> Rated:
+        """The reference: every event, no checkpoint (``verify`` rates this way)."""
+        return cls(subscription_info(replay(history)), history)
+
+
+@dataclass(frozen=True)
 class CutResult:
     ratings: dict[str, rating.Rating]
-    subscriptions: dict[str, Subscription]
     document: dict[str, Any] | None
 
     @property
@@ -60,20 +76,18 @@ def derive_cut(
     currency: str | None,
     balance: Decimal,
     payments: Decimal,
-    histories: Mapping[str, Sequence[Any]],
+    subscriptions: Mapping[str, Rated],
     billing_date: date,
     log: invoicing.LogPoint,
     partner_id: str = "",
 ) -> CutResult:
-    """What cutting ``billing_date`` posts, given each subscription's history (in the
+    """What cutting ``billing_date`` posts, given each subscription's rating input (in the
     account's order) and the account's balance and payments since its last invoice."""
     ratings: dict[str, rating.Rating] = {}
-    subs: dict[str, Subscription] = {}
     groups: list[tuple[invoicing.SubscriptionInfo, Sequence[ChargeLine]]] = []
-    for key, history in histories.items():
-        ratings[key] = rating.rate(history, billing_date)
-        subs[key] = replay(history)
-        groups.append((subscription_info(subs[key]), ratings[key].lines))
+    for key, given in subscriptions.items():
+        ratings[key] = rating.rate(given.history, billing_date, given.checkpoint)
+        groups.append((given.info, ratings[key].lines))
     document = None
     final_for = [key for key, rated in ratings.items() if rated.cancelled]
     if any(lines for _, lines in groups) or final_for:
@@ -86,4 +100,4 @@ def derive_cut(
             payments=payments, rules_version=rating.RULES_VERSION, log=log, final_for=final_for,
             partner_id=partner_id,
         )
-    return CutResult(ratings, subs, document)
+    return CutResult(ratings, document)

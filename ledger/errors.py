@@ -11,6 +11,7 @@ these has appended nothing.
     |   +-- InvalidClockTime
     |   +-- EffectiveDateOutOfOrder
     |   +-- EffectiveDateInFuture
+    |   +-- EffectiveDateTooOld
     |   +-- NothingToChange
     +-- NotFound (LookupError)             unknown subscription, offer, account, invoice, line
     |   +-- UnknownSubscription, UnknownOffer, UnknownAccount, UnknownInvoice, UnknownLine,
@@ -60,6 +61,11 @@ class EffectiveDateOutOfOrder(InvalidInput):
 
 class EffectiveDateInFuture(InvalidInput):
     """An action dated after the clock's business date."""
+
+
+class EffectiveDateTooOld(InvalidInput):
+    """An action dated more than a year (``subscription.MAX_BACKDATE_DAYS``) before the
+    subscription's last billing date."""
 
 
 class NothingToChange(InvalidInput):

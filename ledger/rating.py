@@ -51,10 +51,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from ledger.charges import ChargeLine, ChargeType
 from ledger.dates import (
@@ -67,7 +67,7 @@ from ledger.dates import (
 )
 from ledger.money import format_money, quantize, round_money
 from ledger.offers import BillingFrequency, Convention, OfferTerms
-from ledger.subscription import Subscription
+from ledger.subscription import MAX_BACKDATE_DAYS, Subscription
 
 #: Recorded with every posting. Bump it whenever a rule in this module changes what it returns
 #: (docs/explanation/rating-model.md keeps the history of the versions).
@@ -79,12 +79,13 @@ _S = Subscription
 # --------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Rating:
-    """What a billing date posts for one subscription."""
+    """What a billing date posts for one subscription, and the rating state after it."""
 
     lines: tuple[ChargeLine, ...]
     rated_version: int
     consumed_events: bool
     cancelled: bool = False  # a cancellation was rated: this billing date is the final invoice
+    checkpoint: Checkpoint | None = None
 
     @property
     def has_anything_to_post(self) -> bool:
@@ -311,6 +312,135 @@ class _Entitlement:
         self._open(day, origin)
 
 
+# --------------------------------------------------------------------------- checkpoints
+
+
+@dataclass(frozen=True)
+class OpenLine:
+    """A posted line still open (not reversed), as a checkpoint keeps it: what a later
+    reversal or a count of the licenses billed reads (not its charge type or arithmetic,
+    which a reversal never copies)."""
+
+    line_id: str
+    subscription: str
+    term_start: date
+    term_end: date
+    start: date
+    end: date
+    unit_price: Decimal
+    quantity: int
+    amount: Decimal
+    currency: str
+    sign: int
+    sources: tuple[int, ...]
+    class_version: ClassVar[int] = 1
+
+    @classmethod
+    def of(cls, line: ChargeLine) -> OpenLine:
+        return cls(line.line_id, line.subscription, line.term_start, line.term_end, line.start,
+                   line.end, line.unit_price, line.quantity, line.amount, line.currency,
+                   line.sign, line.sources)
+
+    def charge_line(self) -> ChargeLine:
+        return ChargeLine(
+            line_id=self.line_id, subscription=self.subscription, term_start=self.term_start,
+            term_end=self.term_end, start=self.start, end=self.end, charge_type="",
+            unit_price=self.unit_price, quantity=self.quantity, amount=self.amount,
+            currency=self.currency, sign=self.sign, basis="", sources=self.sources)
+
+
+@dataclass(frozen=True)
+class SegmentState:
+    start: date
+    end: date | None
+    quantity: int
+    origin: int
+    class_version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class TermState:
+    start: date
+    end: date
+    offer: OfferTerms
+    origin: int
+    class_version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Everything rating needs of a subscription's past after a posting: the open lines and
+    the entitlement (terms, licenses owed per day) as far back as a later event can reach,
+    and the events rated so far. ``rate(tail, day, checkpoint)`` gives exactly what
+    ``rate(whole history, day)`` gives, reading only the events after ``rated_version``.
+
+    A later event takes effect on or after the subscription's last action and at most
+    ``MAX_BACKDATE_DAYS`` before its last billing date, so lines, segments and terms ending
+    before the service period that holds the earliest such day are dropped (none while a
+    refund window is still open: a refund reverses everything). The checkpoint is recorded
+    with each posting (``ChargesPosted``), so its size stays bounded however old the
+    subscription grows."""
+
+    key: str
+    rated_version: int
+    lines: tuple[OpenLine, ...]
+    horizon: date | None
+    last_action: date | None
+    anchor: date | None
+    offer: OfferTerms | None
+    quantity: int
+    active: bool
+    ended: date | None
+    segments: tuple[SegmentState, ...]
+    terms: tuple[TermState, ...]
+    class_version: ClassVar[int] = 1
+
+    def entitlement(self) -> _Entitlement:
+        return _Entitlement(
+            segments=[_Segment(s.start, s.end, s.quantity, s.origin) for s in self.segments],
+            terms=[_Term(Period(t.start, t.end), t.offer, t.origin) for t in self.terms],
+            anchor=self.anchor, offer=self.offer, quantity=self.quantity, active=self.active,
+            ended=self.ended)
+
+
+def _is_action(ev: Any) -> bool:
+    """An event the subscription counts as its last action (a renewal is not one)."""
+    return not isinstance(ev, (_S.Renewed, _S.ChargesPosted))
+
+
+def _checkpoint(key: str, rated_version: int, ent: _Entitlement, open_lines: Sequence[ChargeLine],
+                horizon: date | None, last_action: date | None, *, prune_before: date | None) -> Checkpoint:
+    """The state after a posting; with ``prune_before``, without what no later event can
+    reach (see :class:`Checkpoint`)."""
+    cutoff = _cutoff(ent, prune_before) if prune_before is not None else None
+    lines = [line for line in open_lines if cutoff is None or line.end >= cutoff]
+    segments = [seg for seg in ent.segments if cutoff is None or seg.end is None or seg.end >= cutoff]
+    terms = [term for term in ent.terms if cutoff is None or term.period.end >= cutoff]
+    return Checkpoint(
+        key=key, rated_version=rated_version, lines=tuple(OpenLine.of(line) for line in lines),
+        horizon=horizon, last_action=last_action, anchor=ent.anchor, offer=ent.offer,
+        quantity=ent.quantity, active=ent.active, ended=ent.ended,
+        segments=tuple(SegmentState(seg.start, seg.end, seg.quantity, seg.origin) for seg in segments),
+        terms=tuple(TermState(t.period.start, t.period.end, t.offer, t.origin) for t in terms),
+    )
+
+
+def _cutoff(ent: _Entitlement, earliest: date) -> date | None:
+    """The first day a later event effective on or after ``earliest`` can make rating read:
+    the start of the service period holding it. None (keep everything) while a refund is
+    still possible."""
+    if ent.anchor is None or not ent.terms:
+        return None
+    window = max(term.offer.refund_window_days for term in ent.terms)
+    if (earliest - ent.anchor).days < window:
+        return None
+    found = ent.service_period(earliest)
+    if found is not None:
+        return min(found[0].start, earliest)
+    later = [term.period.start for term in ent.terms if term.period.end >= earliest]
+    return min([earliest, *later])
+
+
 # --------------------------------------------------------------------------- points
 def due_date(ev: Any, anchor: date | None) -> date:
     """The date an event is rated: its anniversary for license and status changes."""
@@ -329,15 +459,13 @@ class _Point:
 class _Posting:
     """Working state while one billing date's lines are worked out."""
 
-    def __init__(self, key: str, billing_date: date, posted: Sequence[ChargeLine]) -> None:
+    def __init__(self, key: str, billing_date: date, open_lines: Sequence[ChargeLine],
+                 horizon: date | None) -> None:
         self.key = key
         self.billing_date = billing_date
-        reversed_ids = {line.reverses for line in posted if line.reverses is not None}
-        self.open: list[ChargeLine] = [
-            line for line in posted if line.reverses is None and line.line_id not in reversed_ids
-        ]
+        self.open: list[ChargeLine] = list(open_lines)
         self.batch: list[ChargeLine] = []
-        self.horizon: date | None = max((line.end for line in posted), default=None)
+        self.horizon = horizon
 
     # -- bookkeeping
     def _new_id(self) -> str:
@@ -583,7 +711,14 @@ def _process(point: _Point, ent: _Entitlement, posting: _Posting) -> None:
         found = ent.service_period(ev.effective_date)
         if found is None:
             return
-        posting.horizon = max(posting.horizon or found[0].end, found[0].end)
+        # Through the period the reactivation is rated in, and under annual billing through
+        # the last term already known: a term that began while the subscription was
+        # suspended (its renewal was rated and charged nothing) is owed from now on.
+        rated_in = ent.service_period(point.day)
+        ends = [found[0].end, *([rated_in[0].end] if rated_in else [])]
+        if ent.terms[-1].offer.billing is BillingFrequency.ANNUAL:
+            ends.append(ent.terms[-1].period.end)
+        posting.horizon = max([*([posting.horizon] if posting.horizon else []), *ends])
         window = Period(ev.effective_date, posting.horizon)
         _settle_new_days(ent, posting, window, Reason.REACTIVATION, v)
 
@@ -607,12 +742,9 @@ def _next_cycle(ent: _Entitlement, posting: _Posting, through: date) -> date | N
 
 
 # --------------------------------------------------------------------------- entry point
-def rate(history: Sequence[Any], billing_date: date) -> Rating:
-    """The lines ``billing_date`` posts for the subscription whose events are ``history``.
-
-    ``history`` is the subscription's events in version order (as recorded, including earlier
-    ``ChargesPosted``). The result depends on nothing else.
-    """
+def checkpoint_of(history: Sequence[Any]) -> Checkpoint:
+    """The rating state a whole history leaves after its last posting, nothing dropped: the
+    reference :func:`rate` starts from when it is given no checkpoint."""
     purchase = next(ev for ev in history if isinstance(ev, _S.Purchased))
     posted: list[ChargeLine] = []
     rated_version = 0
@@ -620,16 +752,41 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
         if isinstance(ev, _S.ChargesPosted):
             posted.extend(ev.lines)
             rated_version = max(rated_version, ev.rated_version)
-    lifecycle = [ev for ev in history if not isinstance(ev, _S.ChargesPosted)]
+    reversed_ids = {line.reverses for line in posted if line.reverses is not None}
+    open_lines = [line for line in posted
+                  if line.reverses is None and line.line_id not in reversed_ids]
+    ent = _Entitlement()
+    last_action: date | None = None
+    for ev in history:
+        if not isinstance(ev, _S.ChargesPosted) and ev.originator_version <= rated_version:
+            ent.apply(ev)
+            if _is_action(ev):
+                last_action = max(last_action or ev.effective_date, ev.effective_date)
+    horizon = max((line.end for line in posted), default=None)
+    return _checkpoint(purchase.key, rated_version, ent, open_lines, horizon, last_action,
+                       prune_before=None)
+
+
+def rate(history: Sequence[Any], billing_date: date, checkpoint: Checkpoint | None = None) -> Rating:
+    """The lines ``billing_date`` posts for one subscription, and the rating state after.
+
+    Without ``checkpoint``, ``history`` is the subscription's events in version order (as
+    recorded, including earlier ``ChargesPosted``): the reference fold. With one (the state
+    recorded by the last posting), ``history`` need only hold the events after its
+    ``rated_version``, and the result is the same. It depends on nothing else.
+    """
+    state = checkpoint if checkpoint is not None else checkpoint_of(history)
+    rated_version = state.rated_version
+    lifecycle = [ev for ev in history
+                 if not isinstance(ev, _S.ChargesPosted) and ev.originator_version > rated_version]
 
     # Anchors (purchase date, or the trial's conversion date) for the anniversary rule.
-    anchor: date | None = None
+    anchor = state.anchor
     due: list[tuple[Any, date]] = []
     for ev in lifecycle:
         if (isinstance(ev, _S.Purchased) and ev.trial_end is None) or isinstance(ev, _S.TrialConverted):
             anchor = ev.effective_date
-        if ev.originator_version > rated_version:
-            due.append((ev, due_date(ev, anchor)))
+        due.append((ev, due_date(ev, anchor)))
     # Everything up to the last event due by the billing date is rated now; an event due
     # later but recorded before one due now is pulled along, so events are rated in order.
     last_due = max((i for i, (_, day) in enumerate(due) if day <= billing_date), default=-1)
@@ -646,11 +803,9 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
     # monthly does). The sort is stable, so events keep their recorded order otherwise.
     points.sort(key=lambda point: (point.day, isinstance(point.event, _S.Renewed)))
 
-    ent = _Entitlement()
-    for ev in lifecycle:
-        if ev.originator_version <= rated_version:
-            ent.apply(ev)
-    posting = _Posting(purchase.key, billing_date, posted)
+    ent = state.entitlement()
+    posting = _Posting(state.key, billing_date, [line.charge_line() for line in state.lines]
+                       if checkpoint is not None else _open_lines(history), state.horizon)
 
     index = 0
     applied: set[int] = set()
@@ -678,5 +833,29 @@ def rate(history: Sequence[Any], billing_date: date) -> Rating:
             break
     consumed = pending[-1][0].originator_version if pending else rated_version
     cancelled = any(isinstance(ev, _S.Cancelled) for ev, _ in pending)
-    return Rating(posting.finish(), consumed, consumed_events=bool(pending), cancelled=cancelled)
+    last_action = state.last_action
+    for ev, _ in pending:
+        if _is_action(ev):
+            last_action = max(last_action or ev.effective_date, ev.effective_date)
+    # Later events take effect on or after the last action, and at most MAX_BACKDATE_DAYS
+    # before this billing date; those recorded but not yet due keep their own dates.
+    earliest = billing_date - timedelta(days=MAX_BACKDATE_DAYS + 1)
+    if last_action is not None:
+        earliest = max(earliest, last_action)
+    earliest = min([earliest, *(ev.effective_date for ev, _ in due[last_due + 1:])])
+    # The next rating starts from the last day any posted line covers, as the whole history
+    # says it (a cycle that charged nothing leaves no line, so it is looked at again).
+    horizon = max([*([state.horizon] if state.horizon else []), *(line.end for line in posting.batch)],
+                  default=None)
+    after = _checkpoint(state.key, consumed, ent, posting.open, horizon, last_action,
+                        prune_before=earliest)
+    return Rating(posting.finish(), consumed, consumed_events=bool(pending), cancelled=cancelled,
+                  checkpoint=after)
 
+
+def _open_lines(history: Sequence[Any]) -> list[ChargeLine]:
+    """The posted lines of a whole history not reversed, as posted (the reference path keeps
+    every field of a line; a checkpoint keeps what rating reads)."""
+    posted = [line for ev in history if isinstance(ev, _S.ChargesPosted) for line in ev.lines]
+    reversed_ids = {line.reverses for line in posted if line.reverses is not None}
+    return [line for line in posted if line.reverses is None and line.line_id not in reversed_ids]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -25,6 +25,7 @@ from ledger.dates import ONE_DAY, Period, renewed_term, term_period
 from ledger.errors import (
     AlreadySuspended,
     EffectiveDateOutOfOrder,
+    EffectiveDateTooOld,
     InvalidInput,
     InvalidQuantity,
     InvalidTransition,
@@ -38,6 +39,12 @@ from ledger.errors import (
 )
 from ledger.offers import OfferTerms, renewal_terms
 
+if TYPE_CHECKING:
+    from ledger.rating import Checkpoint
+
+#: How far back an action may take effect, in days before the subscription's last billing
+#: date. It bounds what rating keeps of the past (``ledger.rating.Checkpoint``).
+MAX_BACKDATE_DAYS = 366
 #: Self-service (online) cancellation needs fewer than this many licenses.
 ONLINE_CANCELLATION_LIMIT = 25
 DEFAULT_TRIAL_DAYS = 30
@@ -74,11 +81,16 @@ class Subscription(LedgerAggregate):
     """A license-based subscription of one billing account to one offer."""
 
     #: The version of its snapshots' state (upcast by the eventsourcing library on load).
-    class_version = 2  # v2 dropped term_index (renewed terms are counted from the renewal)
+    # v2 dropped term_index (renewed terms are counted from the renewal); v3 added checkpoint
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state.pop("term_index", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["checkpoint"] = None  # the next posting records one
 
     # ---------------------------------------------------------------- events
     class Purchased(Aggregate.Created):
@@ -148,13 +160,20 @@ class Subscription(LedgerAggregate):
         effective_date: date
 
     class ChargesPosted(Aggregate.Event):
-        """A billing date's lines for this subscription, as rated by ``rules_version``."""
+        """A billing date's lines for this subscription, as rated by ``rules_version``, and
+        the rating state after them (``checkpoint``: the next billing date rates from it and
+        the events after ``rated_version``, not from the whole history)."""
 
-        class_version = 1
+        class_version = 2  # v2 added the checkpoint
         billing_date: date
         lines: tuple[ChargeLine, ...]
         rated_version: int
         rules_version: int
+        checkpoint: Checkpoint | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["checkpoint"] = None  # posted before checkpoints: rated from the history
 
     # ---------------------------------------------------------------- creation
     @staticmethod
@@ -218,6 +237,7 @@ class Subscription(LedgerAggregate):
         self.has_payment_method = False
         self.ended_on: date | None = None
         self.last_billing_date: date | None = None
+        self.checkpoint: Checkpoint | None = None  # the rating state after the last posting
         if trial_end is None:
             self.status = Status.ACTIVE
             self.anchor: date | None = effective_date
@@ -238,6 +258,13 @@ class Subscription(LedgerAggregate):
             raise EffectiveDateOutOfOrder(
                 f"subscription {self.key}: {effective_date.isoformat()} is before "
                 f"{self.last_effective_date.isoformat()}, the date of its last recorded action"
+            )
+        billed = self.last_billing_date
+        if billed is not None and effective_date < billed - timedelta(days=MAX_BACKDATE_DAYS):
+            raise EffectiveDateTooOld(
+                f"subscription {self.key}: {effective_date.isoformat()} is more than "
+                f"{MAX_BACKDATE_DAYS} days before its last billing date {billed.isoformat()}: "
+                "a correction reaches back a year at most"
             )
 
     # ---------------------------------------------------------------- commands
@@ -430,9 +457,11 @@ class Subscription(LedgerAggregate):
         lines: tuple[ChargeLine, ...],
         rated_version: int,
         rules_version: int,
+        checkpoint: Checkpoint | None,
         recorded_at: datetime,
     ) -> None:
-        """Record the lines a billing date posts for this subscription."""
+        """Record the lines a billing date posts for this subscription, with the rating
+        state after them."""
         if self.last_billing_date is not None and billing_date <= self.last_billing_date:
             raise InvalidTransition(
                 f"subscription {self.key} was already billed on {self.last_billing_date.isoformat()}"
@@ -442,6 +471,7 @@ class Subscription(LedgerAggregate):
             lines=lines,
             rated_version=rated_version,
             rules_version=rules_version,
+            checkpoint=checkpoint,
             timestamp=recorded_at,
         )
 
@@ -452,9 +482,11 @@ class Subscription(LedgerAggregate):
         lines: tuple[ChargeLine, ...],
         rated_version: int,
         rules_version: int,
+        checkpoint: Checkpoint | None,
         timestamp: datetime,
     ) -> None:
         self.last_billing_date = billing_date
+        self.checkpoint = checkpoint
 
     def describe(self) -> dict[str, Any]:
         """The current state, for people (CLI, history views)."""

@@ -27,6 +27,7 @@ from ledger.dates import Period
 from ledger.errors import UnreadableValue
 from ledger.money import Rounding
 from ledger.offers import BillingFrequency, Convention, OfferTerms
+from ledger.rating import Checkpoint, OpenLine, SegmentState, TermState
 from ledger.subscription import Channel, Status
 
 
@@ -128,6 +129,10 @@ def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
         DataclassAsDict(Period, "period"),
         DataclassAsDict(OfferTerms, "offer_terms"),
         DataclassAsDict(ChargeLine, "charge_line"),
+        DataclassAsDict(Checkpoint, "rating_checkpoint"),
+        DataclassAsDict(OpenLine, "open_line"),
+        DataclassAsDict(SegmentState, "rating_segment"),
+        DataclassAsDict(TermState, "rating_term"),
     ):
         transcoder.register(transcoding)
 

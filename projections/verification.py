@@ -39,7 +39,7 @@ from eventsourcing.utils import Environment
 
 from ledger import ids, invoicing, rating
 from ledger.account import BillingAccount
-from ledger.billing import derive_cut
+from ledger.billing import CutResult, Rated, derive_cut
 from ledger.catalog import AccountRegistry
 from ledger.chain import GENESIS, ChainedRecorder, link, walk
 from ledger.errors import InvalidInput
@@ -355,7 +355,8 @@ class _AccountCheck:
                 result = derive_cut(
                     account=before.key, account_name=before.name, currency=before.currency,
                     balance=before.balance, payments=before.payments_since_invoice,
-                    histories=histories, billing_date=closed.billing_date,
+                    subscriptions={sub: Rated.whole(history) for sub, history in histories.items()},
+                    billing_date=closed.billing_date,
                     log=invoicing.LogPoint(closed.cut_position, None))
             except Exception as error:
                 problems.append(f"re-deriving it failed: {type(error).__name__}: {error}")
@@ -393,12 +394,15 @@ class _AccountCheck:
         if rules == rating.RULES_VERSION and version == invoicing.DOCUMENT_VERSION and not problems:
             rerated = True
             try:
-                derived = self.rederive(before, issued, document)
+                result = cut_again(issued, before, self.history)
             except Exception as error:  # a history that cannot be rated is a finding
                 problems.append(f"re-deriving it failed: {type(error).__name__}: {error}")
             else:
+                derived = result.document if result is not None else None
                 if derived is None or invoicing.digest(derived) != issued.digest:
                     problems.append(_first_difference(derived or {}, document))
+                if result is not None:
+                    problems += self.checkpoints_recorded(result, issued.billing_date)
         if isinstance(before.balance, Decimal) and document.get("balance_brought_forward") is not None:
             brought = _money(document["balance_brought_forward"])
             if brought != round_money(before.balance, str(document.get("currency") or "USD")):
@@ -460,8 +464,17 @@ class _AccountCheck:
                                 f"{day} (the invoice holds {len(have)})")
         return problems
 
-    def rederive(self, before: Any, issued: Any, document: Mapping[str, Any]) -> dict[str, Any] | None:
-        return rederive(issued, before, self.history)
+    def checkpoints_recorded(self, result: CutResult, day: date) -> list[str]:
+        """Each posting's recorded rating state is what the whole history leaves (a later
+        cut rates from it)."""
+        problems = []
+        for sub, rated in result.ratings.items():
+            posted = self.postings(sub).get(day)
+            if posted is not None and posted.checkpoint is not None and \
+                    posted.checkpoint != rated.checkpoint:
+                problems.append(f"subscription {sub}'s recorded rating checkpoint is not what its "
+                                "events leave: later cuts rated from it")
+        return problems
 
 
 def rederive(issued: Any, before: Any, history: Callable[[str], Sequence[Any]]) -> dict[str, Any] | None:
@@ -469,19 +482,25 @@ def rederive(issued: Any, before: Any, history: Callable[[str], Sequence[Any]]) 
     account as it stood before the invoice) and each subscription's ``history``, as far as
     the versions the cut rated; None when it was issued under other rules or another
     document version than this code's (those are checked against their posted lines)."""
+    result = cut_again(issued, before, history)
+    return result.document if result is not None else None
+
+
+def cut_again(issued: Any, before: Any, history: Callable[[str], Sequence[Any]]) -> CutResult | None:
+    """:func:`rederive`'s whole result: the document and each subscription's rating."""
     document = json.loads(issued.document)
     if document.get("rules_version") != rating.RULES_VERSION or \
             document.get("document_version") != invoicing.DOCUMENT_VERSION:
         return None
     histories = {sub: [ev for ev in history(sub) if ev.originator_version <= version]
                  for sub, version in issued.subscription_versions.items()}
-    result = derive_cut(
+    return derive_cut(
         account=before.key, account_name=before.name, currency=before.currency,
-        balance=before.balance, payments=before.payments_since_invoice, histories=histories,
+        balance=before.balance, payments=before.payments_since_invoice,
+        subscriptions={sub: Rated.whole(history) for sub, history in histories.items()},
         billing_date=issued.billing_date, partner_id=document.get("partner_id", ""),
         log=invoicing.LogPoint(document["log"]["position"], document["log"]["head"]),
     )
-    return result.document
 
 
 def rederive_from_log(ledger: Any, account: str, issued: Any) -> dict[str, Any] | None:

@@ -94,6 +94,7 @@ class Act:
     gap: int
     kind: str
     quantity: int
+    back: int = 0  # days the act is backdated (its effective date before the day it is made)
 
 
 acts = st.builds(Act, gap=st.integers(0, 70), kind=st.sampled_from(ACTIONS), quantity=quantities)
@@ -139,7 +140,8 @@ class Lifetime:
 #: early cancellation (which would make every later act a refusal).
 life_acts = st.builds(Act, gap=st.integers(0, 90), kind=st.sampled_from(
     ["change"] * 5 + ["suspend", "reactivate", "reactivate", "add_payment_method",
-                      "auto_renew_off", "auto_renew_on", "cancel"]), quantity=quantities)
+                      "auto_renew_off", "auto_renew_on", "cancel"]), quantity=quantities,
+    back=st.sampled_from([0, 0, 0, 0, 1, 5, 20, 45]))
 
 lifetimes = st.builds(
     Lifetime,

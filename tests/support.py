@@ -46,10 +46,15 @@ class Driver:
                                          effective_date=start, recorded_at=at(start), **kwargs)
         self.history: list[Any] = list(self.sub.collect_events())
         self.posted: dict[date, tuple[ChargeLine, ...]] = {}
+        #: Every rating made: the billing date, the history it was given, and its result.
+        self.ratings: list[tuple[date, list[Any], rating.Rating]] = []
 
-    def do(self, command: str, day: date, *args: Any, **kwargs: Any) -> None:
+    def do(self, command: str, day: date, *args: Any, effective: date | None = None,
+           **kwargs: Any) -> None:
+        """Make ``command`` on ``day`` (effective on ``effective``, default that day)."""
         self.catch_up(day)
-        getattr(self.sub, command)(*args, effective_date=day, recorded_at=at(day), **kwargs)
+        getattr(self.sub, command)(*args, effective_date=effective or day, recorded_at=at(day),
+                                   **kwargs)
         self.history.extend(self.sub.collect_events())
 
     def catch_up(self, day: date) -> None:
@@ -63,9 +68,11 @@ class Driver:
     def bill(self, billing_date: date) -> tuple[ChargeLine, ...]:
         self.catch_up(billing_date)
         result = rating.rate(self.history, billing_date)
+        self.ratings.append((billing_date, list(self.history), result))
         if result.has_anything_to_post:
             self.sub.post_charges(billing_date=billing_date, lines=result.lines,
                                   rated_version=result.rated_version,
+                                  checkpoint=result.checkpoint,
                                   rules_version=rating.RULES_VERSION, recorded_at=at(billing_date))
             self.history.extend(self.sub.collect_events())
         if result.lines:
@@ -109,14 +116,15 @@ def live(life: Lifetime, billing_day: int) -> Driver:
     for act in life.acts:
         day += timedelta(days=act.gap)
         bill_through(day - timedelta(days=1))
+        effective = day - timedelta(days=act.back)
         with contextlib.suppress(LedgerError):
             if act.kind == "change":
-                driver.do("change_quantity", day, act.quantity)
+                driver.do("change_quantity", day, act.quantity, effective=effective)
             elif act.kind in ("auto_renew_on", "auto_renew_off"):
-                driver.do("set_auto_renew", day, act.kind == "auto_renew_on")
+                driver.do("set_auto_renew", day, act.kind == "auto_renew_on", effective=effective)
             else:
                 command, options = commands[act.kind]
-                driver.do(command, day, **options)
+                driver.do(command, day, effective=effective, **options)
     trial_end = life.start + timedelta(days=life.trial_days + 1 if life.trial else 0)
     final = max(day, trial_end) + timedelta(days=life.end_gap)
     bill_through(final - timedelta(days=1))
