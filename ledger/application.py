@@ -13,7 +13,6 @@ rules (:mod:`ledger.rating`) decide what to post and the invoice is issued.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import threading
@@ -615,18 +614,18 @@ class BillingLedger(Application[UUID]):
                     checkpoint=rated.checkpoint, recorded_at=now,
                 )
                 to_save.append(sub)
-        if result.document is None:
+        if result.invoice is None:
             acc.close_billing_date(billing_date=billing_date, cut_position=position,
                                    subscription_versions=versions, recorded_at=now)
             self.save(*to_save, acc)
             return None
-        number = str(result.document["invoice_number"])
+        invoice = result.invoice
+        number = invoice.invoice_number
         acc.issue_invoice(
             billing_date=billing_date, invoice_number=number,
-            document=invoicing.canonical_bytes(result.document).decode(),
-            digest=invoicing.digest(result.document), cut_position=position,
-            subscription_versions=versions,
-            amount_due=Decimal(result.document["amount_due"]), recorded_at=now,
+            document=invoice.canonical_bytes().decode(), digest=invoice.digest(),
+            cut_position=position, subscription_versions=versions,
+            amount_due=invoice.amount_due.amount, recorded_at=now,
         )
         self.save(*to_save, acc)
         return number
@@ -684,15 +683,6 @@ class BillingLedger(Application[UUID]):
         for ev in self.events.get(ids.account_id(account)):
             if isinstance(ev, BillingAccount.InvoiceIssued):
                 yield ev
-
-    def invoice_document(self, account: str, billing_date: date) -> dict[str, Any] | None:
-        for issued in self.issued_invoices(account):
-            if issued.billing_date == billing_date:
-                document: dict[str, Any] = json.loads(issued.document)
-                return document
-        return None
-
-
 
 
 def _mutate_all(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -43,7 +43,11 @@ class Rated:
 @dataclass(frozen=True)
 class CutResult:
     ratings: dict[str, rating.Rating]
-    document: dict[str, Any] | None
+    invoice: invoicing.Invoice | None  # None: the date posts nothing to invoice
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        return self.invoice.document() if self.invoice is not None else None
 
     @property
     def lines(self) -> list[ChargeLine]:
@@ -88,16 +92,16 @@ def derive_cut(
     for key, given in subscriptions.items():
         ratings[key] = rating.rate(given.history, billing_date, given.checkpoint)
         groups.append((given.info, ratings[key].lines))
-    document = None
+    invoice = None
     final_for = [key for key, rated in ratings.items() if rated.cancelled]
     if any(lines for _, lines in groups) or final_for:
         # A cancellation always gets its final invoice: the outstanding balance minus any
         # prorated credits, even when there is nothing left to credit.
         assert currency is not None
-        document = invoicing.build_invoice(
+        invoice = invoicing.build_invoice(
             account=account, account_name=account_name, billing_date=billing_date,
             currency=currency, subscriptions=groups, balance_brought_forward=balance,
             payments=payments, rules_version=rating.RULES_VERSION, log=log, final_for=final_for,
             partner_id=partner_id,
         )
-    return CutResult(ratings, document)
+    return CutResult(ratings, invoice)

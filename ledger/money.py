@@ -6,6 +6,7 @@ by :func:`round_money`, to the currency's places and the offer's rounding rule.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
@@ -51,6 +52,47 @@ def format_money(amount: Decimal, currency: str) -> str:
     """A plain decimal with the currency's places, credits negative: ``-48.00``."""
     text = f"{round_money(amount, currency):f}"
     return "0" + text[2:] if text.startswith("-0") and Decimal(text) == 0 else text
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency, always rounded to the currency's places (half-up unless
+    made with another rule). Adding or subtracting two amounts of different currencies is
+    refused; ``str()`` is the plain decimal documents and files show (``-48.00``)."""
+
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str, rounding: Rounding = Rounding.HALF_UP) -> Money:
+        return cls(round_money(amount, currency, rounding), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls.of(Decimal(0), currency)
+
+    @classmethod
+    def parse(cls, text: str, currency: str) -> Money:
+        """An amount as a document shows it."""
+        return cls.of(Decimal(text), currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)
 
 
 def parse_decimal(value: object, what: str) -> Decimal:

@@ -8,13 +8,13 @@ log always gives the same rows.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
 from ledger.account import BillingAccount
 from ledger.dates import term_period
+from ledger.invoicing import Invoice
 from ledger.subscription import Subscription
 from projections import reconciliation
 from projections.views import Op, Update
@@ -75,18 +75,17 @@ _term = _subscription_fields(
 
 
 def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
-    document = json.loads(event.document)
-    account = document["account"]
+    invoice = Invoice.parse(event.document)
     day = event.billing_date.isoformat()
     ops: list[Op | Update] = [
-        Op("invoice_issued", (account, day, event.invoice_number, event.originator_id.hex,
+        Op("invoice_issued", (invoice.account, day, event.invoice_number, event.originator_id.hex,
                               event.originator_version, event.digest, event.cut_position,
-                              document["total"], f"{event.amount_due}", n)),
+                              str(invoice.total), f"{event.amount_due}", n)),
         Update("accounts", event.originator_id.hex,
                {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
-    for number, record in enumerate(reconciliation.records(document), start=1):
-        ops.append(Op("recon_line", (account, day, number, *record)))
+    for number, record in enumerate(reconciliation.records(invoice), start=1):
+        ops.append(Op("recon_line", (invoice.account, day, number, *record.values())))
     return ops
 
 

@@ -81,4 +81,5 @@ def recon_rows(views: _Views, key: str, billing_date: date) -> list[dict[str, st
 def recon_csv(views: _Views, key: str, billing_date: date) -> bytes:
     """The reconciliation file of one account and billing date, from the view rows."""
     invoice_row(views, key, billing_date)
-    return reconciliation.render_csv(recon_rows(views, key, billing_date))
+    return reconciliation.render_csv(
+        reconciliation.ReconRow.from_columns(row) for row in recon_rows(views, key, billing_date))

@@ -14,6 +14,7 @@ from ledger import ids
 from ledger import scenario as scenarios
 from ledger.application import BillingLedger
 from ledger.clock import start_of
+from ledger.invoicing import Invoice
 from projections import reconciliation
 from tests.conftest import NewStore, temporary_store
 from tests.support import SCENARIOS, write_ledger
@@ -58,7 +59,7 @@ def files_after(ledger: BillingLedger, scenario: scenarios.Scenario,
         advance(ledger, scenario.until + timedelta(days=1))
         out: dict[str, object] = {
             reconciliation.file_name(issued.billing_date): reconciliation.render(
-                ledger.invoice_document(scenario.account, issued.billing_date) or {})
+                Invoice.parse(issued.document))
             for issued in ledger.issued_invoices(scenario.account)
         }
         # When each fact was recorded, not only what: the same however the advance is split.

@@ -176,3 +176,16 @@ def test_every_invoice_of_the_fixtures_adds_up() -> None:
                 total = sum((invoicing.Decimal(line["amount"]) for line in invoicing.invoice_lines(document)),
                             invoicing.Decimal(0))
                 assert invoicing.Decimal(document["total"]) == total
+
+
+def test_every_issued_document_parses_into_an_invoice_and_back_to_the_same_bytes() -> None:
+    from ledger.invoicing import Invoice
+
+    count = 0
+    for name in ("ledger-v1.sqlite", "ledger-v2.sqlite"):
+        for event in stored(FIXTURES / name, "stored_events"):
+            if event.topic.endswith("InvoiceIssued"):
+                document = json.loads(event.state)["document"]
+                assert Invoice.parse(document).canonical_bytes().decode() == document
+                count += 1
+    assert count > 80
