@@ -67,10 +67,6 @@ class ChargeLine:
     class_version: ClassVar[int] = 1
 
     @property
-    def is_reversal(self) -> bool:
-        return self.reverses is not None
-
-    @property
     def net_quantity(self) -> int:
         """Licenses this line adds to (or, negative, removes from) each day it covers."""
         return self.sign * self.quantity

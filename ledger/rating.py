@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ledger.charges import ChargeLine, ChargeType
 from ledger.dates import (
@@ -67,7 +67,7 @@ from ledger.dates import (
 )
 from ledger.money import format_money, quantize, round_money
 from ledger.offers import BillingFrequency, Convention, OfferTerms
-from ledger.subscription import MAX_BACKDATE_DAYS, Subscription
+from ledger.subscription import MAX_BACKDATE_DAYS, LifecycleEvent, Subscription, SubscriptionEvent
 
 #: Recorded with every posting. Bump it whenever a rule in this module changes what it returns
 #: (docs/explanation/rating-model.md keeps the history of the versions).
@@ -269,7 +269,7 @@ class _Entitlement:
         if self.refunds(day):
             self.segments = []
 
-    def apply(self, ev: Any) -> None:
+    def apply(self, ev: LifecycleEvent) -> None:
         v = ev.originator_version
         if isinstance(ev, _S.Purchased):
             self.quantity = ev.quantity
@@ -403,7 +403,7 @@ class Checkpoint:
             ended=self.ended)
 
 
-def _is_action(ev: Any) -> bool:
+def _is_action(ev: SubscriptionEvent) -> bool:
     """An event the subscription counts as its last action (a renewal is not one)."""
     return not isinstance(ev, (_S.Renewed, _S.ChargesPosted))
 
@@ -442,7 +442,7 @@ def _cutoff(ent: _Entitlement, earliest: date) -> date | None:
 
 
 # --------------------------------------------------------------------------- points
-def due_date(ev: Any, anchor: date | None) -> date:
+def due_date(ev: LifecycleEvent, anchor: date | None) -> date:
     """The date an event is rated: its anniversary for license and status changes."""
     if isinstance(ev, (_S.QuantityChanged, _S.Suspended, _S.Reactivated)) and anchor is not None:
         return next_anniversary(anchor, ev.effective_date)
@@ -453,7 +453,7 @@ def due_date(ev: Any, anchor: date | None) -> date:
 @dataclass(frozen=True)
 class _Point:
     day: date
-    event: Any  # None: a monthly cycle
+    event: LifecycleEvent | None  # None: a monthly cycle
 
 
 class _Posting:
@@ -654,7 +654,8 @@ def _first_period(ent: _Entitlement) -> Period:
     return found[0]
 
 
-def _extend_to_rating_period(ent: _Entitlement, posting: _Posting, ev: Any, day: date) -> None:
+def _extend_to_rating_period(ent: _Entitlement, posting: _Posting, ev: LifecycleEvent,
+                             day: date) -> None:
     """An event rated at a monthly anniversary settles everything through the service period
     that anniversary opens, under monthly billing: the next cycle is billed with it (Partner
     Center's monthly article bills the 2/13-3/12 cycle as part of a 2/1 license change), even
@@ -742,7 +743,7 @@ def _next_cycle(ent: _Entitlement, posting: _Posting, through: date) -> date | N
 
 
 # --------------------------------------------------------------------------- entry point
-def checkpoint_of(history: Sequence[Any]) -> Checkpoint:
+def checkpoint_of(history: Sequence[SubscriptionEvent]) -> Checkpoint:
     """The rating state a whole history leaves after its last posting, nothing dropped: the
     reference :func:`rate` starts from when it is given no checkpoint."""
     purchase = next(ev for ev in history if isinstance(ev, _S.Purchased))
@@ -767,7 +768,8 @@ def checkpoint_of(history: Sequence[Any]) -> Checkpoint:
                        prune_before=None)
 
 
-def rate(history: Sequence[Any], billing_date: date, checkpoint: Checkpoint | None = None) -> Rating:
+def rate(history: Sequence[SubscriptionEvent], billing_date: date,
+         checkpoint: Checkpoint | None = None) -> Rating:
     """The lines ``billing_date`` posts for one subscription, and the rating state after.
 
     Without ``checkpoint``, ``history`` is the subscription's events in version order (as
@@ -782,7 +784,7 @@ def rate(history: Sequence[Any], billing_date: date, checkpoint: Checkpoint | No
 
     # Anchors (purchase date, or the trial's conversion date) for the anniversary rule.
     anchor = state.anchor
-    due: list[tuple[Any, date]] = []
+    due: list[tuple[LifecycleEvent, date]] = []
     for ev in lifecycle:
         if (isinstance(ev, _S.Purchased) and ev.trial_end is None) or isinstance(ev, _S.TrialConverted):
             anchor = ev.effective_date
@@ -816,12 +818,13 @@ def rate(history: Sequence[Any], billing_date: date, checkpoint: Checkpoint | No
             # A term that rolls over on the day this event is rated is known when it is
             # rated (a renewal changes no quantity, only which terms exist).
             for later in points[index:]:
-                ev = later.event
-                if isinstance(ev, _S.Renewed) and ev.effective_date <= event_point.day and \
-                        ev.originator_version not in applied:
-                    ent.apply(ev)
-                    applied.add(ev.originator_version)
+                renewal = later.event
+                if isinstance(renewal, _S.Renewed) and renewal.effective_date <= event_point.day \
+                        and renewal.originator_version not in applied:
+                    ent.apply(renewal)
+                    applied.add(renewal.originator_version)
             current = event_point.event
+            assert current is not None  # event points always hold their event
             if current.originator_version not in applied:
                 ent.apply(current)
                 applied.add(current.originator_version)
@@ -853,7 +856,7 @@ def rate(history: Sequence[Any], billing_date: date, checkpoint: Checkpoint | No
                   checkpoint=after)
 
 
-def _open_lines(history: Sequence[Any]) -> list[ChargeLine]:
+def _open_lines(history: Sequence[SubscriptionEvent]) -> list[ChargeLine]:
     """The posted lines of a whole history not reversed, as posted (the reference path keeps
     every field of a line; a checkpoint keeps what rating reads)."""
     posted = [line for ev in history if isinstance(ev, _S.ChargesPosted) for line in ev.lines]

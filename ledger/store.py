@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -61,13 +60,6 @@ def store_env(location: str | os.PathLike[str]) -> dict[str, str]:
     if not text:
         raise InvalidInput("the SQLite database path is empty")
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": text}
-
-
-def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
-    """The file behind a SQLite location, or None for PostgreSQL."""
-    env = store_env(location)
-    name = env.get("SQLITE_DBNAME")
-    return Path(name) if name else None
 
 
 def _connect(env: Mapping[str, str]) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -506,17 +506,17 @@ class Subscription(LedgerAggregate):
         }
 
 
-#: The events that change what a subscription is entitled to (everything but postings).
-LIFECYCLE_EVENTS: tuple[type[Aggregate.Event], ...] = (
-    Subscription.Purchased,
-    Subscription.QuantityChanged,
-    Subscription.Suspended,
-    Subscription.Reactivated,
-    Subscription.Cancelled,
-    Subscription.Renewed,
-    Subscription.Expired,
-    Subscription.PaymentMethodAdded,
-    Subscription.AutoRenewSet,
-    Subscription.TrialConverted,
-    Subscription.TrialExpired,
+#: Any event a subscription records: what its history, and rating's input, is made of.
+SubscriptionEvent: TypeAlias = (
+    Subscription.Purchased | Subscription.QuantityChanged | Subscription.Suspended
+    | Subscription.Reactivated | Subscription.Cancelled | Subscription.Renewed
+    | Subscription.Expired | Subscription.PaymentMethodAdded | Subscription.AutoRenewSet
+    | Subscription.TrialConverted | Subscription.TrialExpired | Subscription.ChargesPosted
+)
+#: The events that change what a subscription owes (everything but its postings).
+LifecycleEvent: TypeAlias = (
+    Subscription.Purchased | Subscription.QuantityChanged | Subscription.Suspended
+    | Subscription.Reactivated | Subscription.Cancelled | Subscription.Renewed
+    | Subscription.Expired | Subscription.PaymentMethodAdded | Subscription.AutoRenewSet
+    | Subscription.TrialConverted | Subscription.TrialExpired
 )
