@@ -9,7 +9,10 @@
 3. the latency of re-deriving one issued invoice of an account with 10 years of monthly
    history (median and p95 over all its invoices; target < 50 ms);
 4. the peak resident memory of a rebuild at two sizes at least 10x apart (target: flat
-   within 20%).
+   within 20%);
+5. the bill run as a book ages (``benchmarks/billrun.py``): cost per account-month in year 1
+   and in year 10 (target ratio <= 1.2), and its throughput against a bare Application
+   making the same reads and writes (target >= 0.5).
 
 The book is generated reproducibly from ``--seed`` (``benchmarks/book.py``) and kept in
 ``--data`` (default ``benchmarks/data/book-<events>.sqlite``; on PostgreSQL the schema
@@ -35,6 +38,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from benchmarks.billrun import BillRunFigures, measure_bill_run
 from benchmarks.book import generate, play
 from ledger import ids
 from ledger.account import BillingAccount
@@ -66,6 +70,7 @@ class Figures:
     raw_read_rate: float = 0.0
     invoice_latency_ms: dict[str, float] = field(default_factory=dict)
     rebuild_peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    bill_run: BillRunFigures | None = None
     machine: str = ""
 
     @property
@@ -382,11 +387,26 @@ def report(f: Figures, measured: set[str] | None = None) -> str:
          f"p95 {lat.get('p95', 0):.1f} ms", f"{lat.get('invoices', 0):.0f} invoices; target < 50 ms"),
         ("4", "4. rebuild peak RSS", ", ".join(f"{k}: {v:.0f} MB" for k, v in rss),
          f"growth {growth:+.1f}%; target within 20%"),
+        *_bill_run_rows(f.bill_run),
         ("", "machine", f.machine, ""),
     ]
     shown = [row[1:] for row in rows if not row[0] or measured is None or row[0] in measured]
     width = max(len(r[0]) for r in shown)
     return "\n".join(f"{a.ljust(width)}  {b}{'   (' + c + ')' if c else ''}" for a, b, c in shown)
+
+
+def _bill_run_rows(b: BillRunFigures | None) -> list[tuple[str, str, str, str]]:
+    if b is None:
+        return []
+    return [
+        ("5", "5. bill run, ms per account-month", f"year 1: {b.first_year_ms:.2f}, year "
+         f"{b.years}: {b.last_year_ms:.2f}", f"{b.accounts} accounts x 3 monthly subscriptions, "
+         f"{b.events:,} events"),
+        ("5", "   year-last / year-1", f"{b.aging_ratio:.2f}", "target <= 1.2"),
+        ("5", "   bill run account-months/s", f"{b.bill_rate:,.1f}", ""),
+        ("5", "   bare reads+writes account-months/s", f"{b.bare_rate:,.1f}", ""),
+        ("5", "   ratio", f"{b.bare_ratio:.2f}", "target >= 0.5"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -399,12 +419,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commands", type=int, default=5000)
     parser.add_argument("--json", help="also write the figures as JSON to this file")
     parser.add_argument("--data", default=str(DATA), help="folder for the SQLite books")
-    parser.add_argument("--figures", default="1,2,3,4",
-                        help="which figures to take, e.g. 1 or 2,4 (default: all four)")
+    parser.add_argument("--figures", default="1,2,3,4,5",
+                        help="which figures to take, e.g. 1 or 2,4 (default: all five)")
+    parser.add_argument("--bill-accounts", type=int, default=10,
+                        help="figure 5: accounts in the aging book")
+    parser.add_argument("--bill-years", type=int, default=10, help="figure 5: years it ages")
     args = parser.parse_args(argv)
     measured = set(args.figures.replace(" ", "").split(","))
-    if not measured <= {"1", "2", "3", "4"}:
-        parser.error(f"--figures takes numbers from 1 to 4, got {args.figures!r}")
+    if not measured <= {"1", "2", "3", "4", "5"}:
+        parser.error(f"--figures takes numbers from 1 to 5, got {args.figures!r}")
 
     figures = Figures(backend=args.backend, machine=machine())
     location = location_for(args, args.events)
@@ -432,6 +455,17 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.events:,} events": peak_rss_of_rebuild(location),
         }
 
+    if "5" in measured:
+        log("5. bill run as the book ages")
+        aging = location_for(args, 0, f"-aging-{uuid.uuid4().hex[:8]}")
+        aging_raw = location_for(args, 0, f"-aging-raw-{uuid.uuid4().hex[:8]}")
+        try:
+            figures.bill_run = measure_bill_run(aging, aging_raw, args.bill_accounts,
+                                                args.bill_years, log)
+        finally:
+            drop_store(aging)
+            drop_store(aging_raw)
+
     if "1" in measured:  # last, because it appends license changes to the book
         log("1. commands")
         raw = location_for(args, args.events, f"-raw-{uuid.uuid4().hex[:8]}")
@@ -446,6 +480,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         payload: dict[str, Any] = asdict(figures)
         payload.update(command_ratio=figures.command_ratio, rebuild_ratio=figures.rebuild_ratio)
+        if figures.bill_run is not None:
+            payload["bill_run"].update(aging_ratio=figures.bill_run.aging_ratio,
+                                       bare_ratio=figures.bill_run.bare_ratio)
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
 
 

@@ -11,10 +11,10 @@ import pytest
 from benchmarks import run
 
 
-def test_a_tiny_run_takes_all_four_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_tiny_run_takes_every_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "figures.json"
     run.main(["--events", "400", "--years", "2", "--commands", "30", "--data", str(tmp_path),
-              "--json", str(out)])
+              "--bill-accounts", "2", "--bill-years", "2", "--json", str(out)])
     figures = json.loads(out.read_text())
     assert 0 < figures["rebuild_events"] <= figures["events"]  # the views fold some topics
     for name in ("command_rate", "raw_append_rate", "cold_command_rate", "rebuild_rate",
@@ -22,8 +22,11 @@ def test_a_tiny_run_takes_all_four_figures(tmp_path: Path, capsys: pytest.Captur
         assert figures[name] > 0, name
     assert figures["invoice_latency_ms"]["invoices"] >= 100  # ten years of monthly invoices
     assert len(figures["rebuild_peak_rss_mb"]) == 2
+    bill = figures["bill_run"]
+    assert bill["first_year_ms"] > 0 and bill["last_year_ms"] > 0 and bill["bare_ratio"] > 0
     printed = capsys.readouterr().out
     assert "target >= 0.70" in printed and "target within 20%" in printed
+    assert "target <= 1.2" in printed
     # The books stay for later runs; the bare Application's store is removed.
     assert sorted(p.name for p in tmp_path.glob("*.sqlite")) == [
         "book-0-decade.sqlite", "book-40-tenth.sqlite", "book-400.sqlite"]
@@ -35,4 +38,4 @@ def test_one_figure_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     printed = capsys.readouterr().out
     assert "1. commands/s" in printed and "2. rebuild" not in printed
     with pytest.raises(SystemExit):
-        run.main(["--figures", "5"])
+        run.main(["--figures", "6"])

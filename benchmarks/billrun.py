@@ -1,0 +1,175 @@
+"""Figure 5: what a billing run costs as a book ages, against the store's own limits.
+
+An aging book: ``accounts`` accounts billed on the 28th, three monthly subscriptions each
+(a one-month term, a yearly term billed monthly, both conventions), one license change per
+subscription per month, for ``years`` years. Month after month the license changes are made
+(untimed), then the bill run is timed: the scheduler renews the one-month terms and cuts the
+28th of every account.
+
+1. Cost per account-month of the bill run in year 1 and in the last year: their ratio says
+   whether a cut costs what its period holds (target <= 1.2) or the account's age.
+2. The same bill runs against a bare eventsourcing ``Application`` that reads the same
+   events (the same ``select_events`` calls on the same store, decoded) and saves the same
+   events in the same transactions (copies of the stored events, in the same groups, to a
+   store of its own): bill-run throughput / bare throughput (target >= 0.5). The two are
+   taken month by month in turn, so a machine whose speed drifts slows both alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
+
+from ledger.application import BillingLedger
+from ledger.clock import TestClock
+from ledger.errors import LedgerError
+from ledger.offers import OfferTerms
+from ledger.store import prepare, store_env
+
+OFFERS = (
+    OfferTerms.create("bp", price="22.00", currency="USD", term="P1M", billing="monthly",
+                      convention="daily-rate", daily_rate_places=3),
+    OfferTerms.create("e3y", price="240.00", currency="USD", term="P1Y", billing="monthly",
+                      convention="exact"),
+    OfferTerms.create("visio", price="15.00", currency="USD", term="P1M", billing="monthly",
+                      convention="exact"),
+)
+START = date(2010, 1, 1)
+
+
+@dataclass
+class Calls:
+    """The store calls one bill run made: reads (recorder, arguments) and writes (events)."""
+
+    reads: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    writes: list[list[StoredEvent]] = field(default_factory=list)
+    events_read: int = 0
+
+
+@dataclass
+class BillRunFigures:
+    accounts: int = 0
+    years: int = 0
+    first_year_ms: float = 0.0  # per account-month
+    last_year_ms: float = 0.0
+    bill_rate: float = 0.0  # account-months per second, whole run
+    bare_rate: float = 0.0  # the same calls' account-months per second on a bare Application
+    events: int = 0
+
+    @property
+    def aging_ratio(self) -> float:
+        return self.last_year_ms / self.first_year_ms if self.first_year_ms else 0.0
+
+    @property
+    def bare_ratio(self) -> float:
+        return self.bill_rate / self.bare_rate if self.bare_rate else 0.0
+
+
+def _record(app: BillingLedger, calls: Calls) -> Callable[[], None]:
+    """Record every read and write ``app`` makes until the returned function is called."""
+    recorders: dict[str, Any] = {"events": app.recorder}
+    if app.snapshots is not None:
+        recorders["snapshots"] = app.snapshots.recorder
+    originals: list[tuple[Any, str, Any]] = []
+    for name, recorder in recorders.items():
+        select = recorder.select_events
+
+        def reading(originator_id: Any, *, _name: str = name, _select: Any = select,
+                    **kwargs: Any) -> Sequence[StoredEvent]:
+            found: Sequence[StoredEvent] = _select(originator_id, **kwargs)
+            calls.reads.append((_name, {"originator_id": originator_id, **kwargs}))
+            calls.events_read += len(found)
+            return found
+
+        originals.append((recorder, "select_events", select))
+        recorder.select_events = reading
+    insert = app.recorder.insert_events
+
+    def writing(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        calls.writes.append(list(stored_events))
+        return insert(stored_events, **kwargs)
+
+    originals.append((app.recorder, "insert_events", insert))
+    app.recorder.insert_events = writing  # type: ignore[method-assign]
+
+    def stop() -> None:
+        for recorder, attribute, original in originals:
+            setattr(recorder, attribute, original)
+
+    return stop
+
+
+def _bare_replay(reader: BillingLedger, writer: Application[uuid.UUID], calls: Calls) -> None:
+    """What ``calls`` did, done by bare Applications: the same reads, decoded, and the same
+    stored events saved (under new aggregate ids) in the same transactions."""
+    for name, kwargs in calls.reads:
+        store = reader.events if name == "events" else reader.snapshots
+        assert store is not None
+        found = store.recorder.select_events(**kwargs)
+        for stored in found:
+            reader.mapper.to_domain_event(stored)
+    for group in calls.writes:
+        fresh = {stored.originator_id: uuid.uuid4() for stored in group}
+        writer.recorder.insert_events([replace(stored, originator_id=fresh[stored.originator_id])
+                                       for stored in group])
+
+
+def measure_bill_run(location: str, raw_location: str, accounts: int = 10, years: int = 10,
+                     log: Callable[[str], None] = print) -> BillRunFigures:
+    app = BillingLedger(store_env(location), clock=TestClock(START))
+    reader = BillingLedger(store_env(location))  # reads and decodes only: a bare reader
+    raw_env = store_env(raw_location)
+    prepare(raw_env)
+    writer = Application[uuid.UUID](env=raw_env)
+    figures = BillRunFigures(accounts=accounts, years=years)
+    try:
+        for terms in OFFERS:
+            app.define_offer(terms)
+        keys = [f"acct{n:03d}" for n in range(accounts)]
+        for key in keys:
+            app.open_account(key, billing_day=28)
+            for number, terms in enumerate(OFFERS):
+                app.purchase(key, f"S{number}", terms.offer_id, 5)
+        months = 12 * years
+        per_month: list[float] = []
+        bill_seconds = bare_seconds = 0.0
+        for month in range(months):
+            year, index = START.year + month // 12, month % 12
+            app.advance_to(date(year, index + 1, 10))  # renewals of the 1st, untimed
+            for key in keys:
+                for number in range(len(OFFERS)):
+                    with contextlib.suppress(LedgerError):  # the same quantity: no change
+                        app.change_quantity(key, f"S{number}", 5 + (month + number) % 4 + 1)
+            calls = Calls()
+            stop = _record(app, calls)
+            started = time.perf_counter()
+            app.advance_to(date(year, index + 1, 28) + timedelta(days=1))  # the bill run: the 28th
+            elapsed = time.perf_counter() - started
+            stop()
+            started = time.perf_counter()
+            _bare_replay(reader, writer, calls)
+            bare = time.perf_counter() - started
+            per_month.append(elapsed / accounts * 1000)
+            bill_seconds += elapsed
+            bare_seconds += bare
+            if month % 12 == 11:
+                log(f"  bill run: year {month // 12 + 1}, {per_month[-1]:.1f} ms per account-month, "
+                    f"{app.recorder.max_notification_id()} events")
+        figures.first_year_ms = sum(per_month[:12]) / 12
+        figures.last_year_ms = sum(per_month[-12:]) / 12
+        figures.bill_rate = accounts * months / bill_seconds
+        figures.bare_rate = accounts * months / bare_seconds
+        figures.events = app.recorder.max_notification_id() or 0
+        return figures
+    finally:
+        writer.close()
+        reader.close()
+        app.close()
