@@ -8,6 +8,7 @@ clamps to short months without drifting (1/31, 2/28, 3/31, ...).
 from __future__ import annotations
 
 import calendar as _calendar
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import ClassVar
@@ -45,17 +46,22 @@ def days_inclusive(start: date, end: date) -> int:
     return (end - start).days + 1
 
 
+@functools.lru_cache(maxsize=8192)
 def add_months(anchor: date, months: int) -> date:
-    """``anchor`` plus whole months, clamped to the end of a shorter month."""
-    result: date = anchor + relativedelta(months=months)
-    return result
+    """``anchor`` plus whole months, clamped to the end of a shorter month (as
+    ``dateutil.relativedelta`` adds them; rating calls this often, so it is arithmetic)."""
+    total = anchor.month - 1 + months
+    year, month = anchor.year + total // 12, total % 12 + 1
+    return date(year, month, min(anchor.day, _calendar.monthrange(year, month)[1]))
 
 
+@functools.lru_cache(maxsize=8192)
 def months_between(anchor: date, day: date) -> int:
     """The number of whole monthly anniversaries of ``anchor`` on or before ``day``."""
     months = (day.year - anchor.year) * 12 + (day.month - anchor.month)
-    while months > 0 and add_months(anchor, months) > day:
-        months -= 1
+    if months > 0:
+        # add_months(anchor, months) falls in day's month: on or before day, or one too many.
+        return months - 1 if add_months(anchor, months) > day else months
     while add_months(anchor, months + 1) <= day:
         months += 1
     return months
