@@ -1,13 +1,14 @@
 """The ledger's exceptions: one hierarchy, each naming what was wrong.
 
 Every command checks its input before anything is recorded, so a command that raises one of
-these has appended nothing.
+these has appended nothing. Each value's bounds are in :mod:`ledger.bounds`.
 
     LedgerError
     +-- InvalidInput (ValueError)          bad values: quantities, dates, offers, accounts
     |   +-- InvalidQuantity
     |   +-- InvalidOffer
     |   +-- InvalidAccount
+    |   +-- InvalidPayment                 an amount, its places, an account without a currency
     |   +-- InvalidClockTime
     |   +-- EffectiveDateOutOfOrder
     |   +-- EffectiveDateInFuture
@@ -46,6 +47,11 @@ class InvalidOffer(InvalidInput):
 
 class InvalidAccount(InvalidInput):
     pass
+
+
+class InvalidPayment(InvalidInput):
+    """A payment's amount is out of bounds, has more places than the account's currency,
+    or the account's currency is not known yet."""
 
 
 class InvalidClockTime(InvalidInput):
