@@ -42,6 +42,7 @@ from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fi
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of, today
 from ledger.errors import (
+    BillingRunIncomplete,
     ConcurrencyConflict,
     DuplicateAccount,
     DuplicateSubscription,
@@ -524,7 +525,7 @@ class BillingLedger(Application[UUID]):
             for key in keys:
                 wake = self._wake.get(key)
                 if wake is None or wake <= due:
-                    self.run_account_due(key, due)
+                    self._run_account(key, due)
         clock.set(day)
 
     def run_due(self, through: date | None = None) -> None:
@@ -540,8 +541,16 @@ class BillingLedger(Application[UUID]):
         for key in self.account_keys():
             wake = self._wake.get(key)
             if wake is None or wake <= last:
-                self.run_account_due(key, last)
+                self._run_account(key, last)
 
+    def _run_account(self, account: str, through: date) -> None:
+        """:meth:`run_account_due`, a failure named by account. Each cut is one atomic
+        write: the dates cut before it stand, and a rerun carries on from the first one
+        not cut."""
+        try:
+            self.run_account_due(account, through)
+        except Exception as error:
+            raise BillingRunIncomplete(account, error) from error
 
     def run_account_due(self, account: str, through: date) -> None:
         """Everything due for one account on or before ``through``, exactly once."""

@@ -70,6 +70,12 @@ def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
     return Path(name) if name else None
 
 
+def creates_tables(env: Mapping[str, str]) -> bool:
+    """False when the environment says the store's tables must not be created
+    (``CREATE_TABLE=false``, as a read-only :class:`~ledger.api.Ledger` sets it)."""
+    return env.get("CREATE_TABLE", "true").strip().lower() not in {"false", "f", "no", "n", "off", "0"}
+
+
 def _connect(env: Mapping[str, str]) -> Any:
     import psycopg
 
@@ -88,7 +94,7 @@ def prepare(env: Mapping[str, str]) -> None:
     """Create the PostgreSQL schema a location names, if it does not exist yet (the tables in
     it are created by the eventsourcing library and the view store on first use)."""
     schema = env.get("POSTGRES_SCHEMA")
-    if not _is_postgres_env(env) or not schema:
+    if not _is_postgres_env(env) or not schema or not creates_tables(env):
         return
     from psycopg import sql
 
