@@ -41,7 +41,7 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from ledger import bounds, outputs
 from ledger.application import BillingLedger
 from ledger.charges import ChargeLine
-from ledger.clock import Clock, TestClock, today, utc
+from ledger.clock import Clock, TestClock, today
 from ledger.errors import (
     BillingRunIncomplete,
     InvalidInput,
@@ -164,6 +164,11 @@ class Ledger:
         ``partner_id`` (0-200 printable characters) is written into the invoices this ledger
         issues, and from them into their reconciliation files' PartnerId column; invoices
         already issued keep theirs."""
+        if store is not None and not isinstance(store, (str, os.PathLike)):
+            raise InvalidInput(f"store must be a path or URL, got {bounds.shown(store)}")
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidInput(f"clock must be a Clock (with now()), got {bounds.shown(clock)}")
+        bounds.whole(batch_size, "batch_size", 1, bounds.BATCH_MAX)
         location = os.fspath(store) if store is not None else default_location()
         env = store_env(location) if location is not None else {}
         sqlite_file = env.get("SQLITE_DBNAME") if location is not None else (
@@ -373,6 +378,10 @@ class Ledger:
                  pause: float | None = None) -> int:
         """Bring the views up to date with the log; returns how many events were read.
         ``pause`` rests that many seconds between batches (to spare a busy database)."""
+        if batch_size is not None:
+            bounds.whole(batch_size, "batch_size", 1, bounds.BATCH_MAX)
+        if pause is not None:
+            pause = bounds.seconds(pause, "pause")
         with self._projecting:
             if batch_size is not None:
                 self.projector.batch_size = batch_size
@@ -516,9 +525,7 @@ class Ledger:
         if as_of is not None:
             _a_date(as_of, "as_of")
         if known_at is not None:
-            if not isinstance(known_at, datetime):
-                raise InvalidInput(f"known_at must be a datetime, got {bounds.shown(known_at)}")
-            utc(known_at)  # a naive one is refused
+            known_at = bounds.instant(known_at, "known_at")
         return audit.state_at(self.app, account, subscription, as_of=as_of, known_at=known_at)
 
     # ------------------------------------------------------------------ the event feed
@@ -539,6 +546,7 @@ class Ledger:
         records until ``stop`` is set. Returns the last position handled. ``handle`` should
         persist each position it has done with, to resume from after a restart."""
         position = bounds.position(after, "after")
+        interval = bounds.seconds(interval, "interval", 0.001)
         feed = Feed(self.app)
         while True:
             try:

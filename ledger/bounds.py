@@ -27,7 +27,7 @@ Nothing here reads a clock or a store: these are pure functions.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from ledger.errors import InvalidInput, InvalidPayment, InvalidQuantity
@@ -47,6 +47,7 @@ PAYMENT_MAX = Decimal(1_000_000_000_000)
 FIRST_DATE = date(1970, 1, 1)
 LAST_DATE = date(2999, 12, 31)
 POSITION_MAX = 2**63 - 1
+BATCH_MAX = 100_000
 #: The longest file name most file systems accept, in bytes.
 FILE_NAME_MAX_BYTES = 255
 
@@ -188,6 +189,26 @@ def business_date(value: object, field: str, error: type[InvalidInput] = Invalid
         raise error(f"{field} must be from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}, "
                     f"got {value.isoformat()}")
     return value
+
+
+def instant(value: object, field: str, error: type[InvalidInput] = InvalidInput) -> datetime:
+    """A timezone-aware instant, as UTC, on a business date within the bounds."""
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise error(f"{field} must be a timezone-aware date-time, got {shown(value)}")
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise error(f"{field} is out of range: {value.isoformat()}") from None
+    business_date(moment.date(), f"{field}'s date (UTC)", error)
+    return moment
+
+
+def seconds(value: object, field: str, least: float = 0.0, most: float = 3600.0) -> float:
+    """A finite number of seconds (a pause, a polling interval)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not least <= value <= most:
+        raise InvalidInput(f"{field} must be a number of seconds from {least:g} to {most:g}, "
+                           f"got {shown(value)}")  # (NaN is refused too: it is not >= least)
+    return float(value)
 
 
 def position(value: object, field: str = "position") -> int:

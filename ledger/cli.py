@@ -176,7 +176,11 @@ class InstantType(click.ParamType[datetime]):
                     self.fail(f"no such day: {day}", param, ctx)
             self.fail(f"{bounds.shown(text)} is not an ISO 8601 date-time (2018-03-15T12:00:00Z)",
                       param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        try:
+            return bounds.instant(moment if moment.tzinfo else moment.replace(tzinfo=UTC),
+                                  "the date-time")
+        except LedgerError as error:
+            self.fail(str(error), param, ctx)
 
 
 class DecimalType(click.ParamType[Decimal]):
@@ -738,7 +742,7 @@ def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, loca
         }[fmt]() if fmt != "table" else None
     if out is not None and text is not None:
         with reported():
-            outputs.write({Path(out): text}, make_folders=False)
+            Path(out).write_text(text, "utf-8")  # the file given, as it is (a device too)
         console.print(f"wrote {out}")
     elif text is not None:
         write_out(text)
@@ -791,7 +795,8 @@ def rebuild_command(ctx: Context) -> None:
 
 
 @main.command("project")
-@click.option("--batch-size", type=click.IntRange(min=1, max=100_000), default=500, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1, max=bounds.BATCH_MAX), default=500,
+              show_default=True)
 @click.option("--verbose", is_flag=True, help="Print the tracked position after every batch.")
 @click.option("--follow", is_flag=True, help="Keep following the log (a projection worker).")
 @click.option("--interval", type=click.FloatRange(min=0.01, max=3600), default=1.0,

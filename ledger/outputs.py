@@ -66,13 +66,13 @@ def check_writable(folder: str | os.PathLike[str]) -> None:
                                 + ("" if existing == path else f" ({existing} is not writable)"))
 
 
-def write(files: Mapping[Path, bytes | str], *, make_folders: bool = True) -> None:
+def write(files: Mapping[Path, bytes | str]) -> None:
     """Write each file whole: to a temporary name beside it, then renamed over it (its
-    folder created first, unless ``make_folders=False``)."""
+    folder created first). For files :func:`plan` named: a path the user gave as it is
+    (``invoice --out /dev/stdout``) is written in place instead."""
     for path, content in files.items():
         data = content.encode("utf-8") if isinstance(content, str) else content
-        if make_folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".tmp-{uuid.uuid4().hex}")
         try:
             with open(temporary, "xb") as stream:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -159,6 +159,8 @@ amounts = mostly(st.sampled_from(["48.00", "48", "10.50", "0.01", "1000000000", 
 DATE_TEXTS = ["2018-02-30", "2018-13-01", "0001-01-01", "9999-12-31", "1969-12-31", "3000-01-01",
               "2018-1-5", "20180115", "2018-W07-4", "15/02/2018", "", "2018-02-15T00:00:00",
               "today", "-1", "２０１８-０１-１５"]
+INSTANT_TEXTS = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2018-02-30T00:00:00",
+                 "2018-01-01T00:00:00+25:00", "2018-02-01T25:00:00", "1969-12-31T23:00:00-02:00"]
 #: Days close to the ledger's own (early 2018), and hostile spellings.
 near_days = st.dates(min_value=date(2017, 12, 20), max_value=date(2018, 7, 31))
 date_texts = mostly(near_days.map(date.isoformat), st.one_of(st.sampled_from(DATE_TEXTS),
@@ -243,7 +245,8 @@ cli_commands = st.one_of(
     _argv(st.just(["explain", "--"]), _one(mostly(st.just("contoso-20180115"), hostile_text)),
           _one(_text(mostly(st.integers(1, 3), hostile_ints)))),
     _argv(st.just(["history"]), _maybe("--as-of", date_texts),
-          _maybe("--known-at", mostly(st.just("2018-02-01T00:00:00Z"), date_texts)),
+          _maybe("--known-at", mostly(st.just("2018-02-01T00:00:00Z"), st.one_of(
+              date_texts, st.sampled_from(INSTANT_TEXTS)))),
           st.just(["--"]), _account_sub),
 )
 
@@ -352,7 +355,10 @@ api_calls = st.one_of(
     _call("explain", mostly(st.just("contoso-20180115"), st.one_of(hostile_text, wrong_types)),
           mostly(st.integers(1, 3), st.one_of(hostile_ints, wrong_types))),
     _call("history", api_accounts, api_subscriptions, as_of=api_optional_days,
-          known_at=mostly(st.none(), st.one_of(st.datetimes(), wrong_types), odds=3)),
+          known_at=mostly(st.none(), st.one_of(
+              st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)),
+                                                      timezone(timedelta(hours=-14))])),
+              st.datetimes(), wrong_types), odds=3)),
     _call("feed", mostly(st.integers(0, 50), st.one_of(hostile_ints, wrong_types)),
           mostly(st.none(), st.one_of(hostile_ints, wrong_types), odds=3)),
     _call("verify", mostly(st.none(), api_accounts, odds=2)),

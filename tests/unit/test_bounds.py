@@ -217,3 +217,19 @@ def test_a_yaml_error_is_one_line_with_its_place() -> None:
                                   "expected ',' or ']', but got '<stream end>'")
     with pytest.raises(scenarios.ScenarioError, match="nested too deeply"):
         scenarios.parse("format: 1\naccount: " + "[" * 5000 + "]" * 5000, "deep.yaml")
+
+
+def test_instants_and_seconds() -> None:
+    from datetime import timedelta, timezone
+
+    east = timezone(timedelta(hours=14))
+    assert bounds.instant(datetime(2018, 1, 1, 5, tzinfo=east), "known_at") == datetime(
+        2017, 12, 31, 15, tzinfo=UTC)
+    for value in (datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14))),
+                  datetime(1, 1, 1, tzinfo=east), datetime(2018, 1, 1), "2018-01-01", None):
+        with pytest.raises(errors.InvalidInput, match="known_at"):
+            bounds.instant(value, "known_at")
+    assert bounds.seconds(0, "pause") == 0.0
+    for bad in (float("nan"), float("inf"), -1, 3601, True, "1"):
+        with pytest.raises(errors.InvalidInput, match="pause must be a number of seconds"):
+            bounds.seconds(bad, "pause")

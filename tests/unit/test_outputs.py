@@ -48,8 +48,9 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_anything(tmp_pat
 
 
 def test_a_write_that_fails_names_the_file_asked_for(tmp_path: Path) -> None:
-    target = tmp_path / "missing" / "i.txt"
-    with pytest.raises(OSError, match=r"i\.txt") as failed:
-        outputs.write({target: "x"}, make_folders=False)
+    target = tmp_path / "taken"
+    (target / "inside").mkdir(parents=True)  # a folder where the file should go
+    with pytest.raises(OSError, match="taken") as failed:
+        outputs.write({target: "x"})
     assert failed.value.filename == str(target)
-    assert not (tmp_path / "missing").exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["inside", "taken"]  # no leftovers
