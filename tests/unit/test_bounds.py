@@ -233,3 +233,18 @@ def test_instants_and_seconds() -> None:
     for bad in (float("nan"), float("inf"), -1, 3601, True, "1"):
         with pytest.raises(errors.InvalidInput, match="pause must be a number of seconds"):
             bounds.seconds(bad, "pause")
+
+
+@pytest.mark.parametrize(("url", "words"), [
+    ("postgresql://u@h/db?schema=a%22b", "schema name must be 1-63 characters"),
+    ("postgresql://u@h/db?schema=" + "s" * 64, "schema name must be 1-63 characters"),
+    ("postgresql://u@h/db?pool_size=abc", "pool_size must be a whole number"),
+    ("postgresql://u@h/db?connect_timeout=-1", "connect_timeout must be a whole number"),
+    ("postgresql://u@h:99999/db", "port"),
+    ("postgresql://u@h/db?sslmode=x", "unknown PostgreSQL URL option"),
+])
+def test_a_postgresql_url_out_of_bounds_is_refused(url: str, words: str) -> None:
+    from ledger.store import store_env
+
+    with pytest.raises(errors.InvalidInput, match=words):
+        store_env(url)
