@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import ids
 from ledger.aggregate import LedgerAggregate
-from ledger.errors import NothingToChange
+from ledger.errors import InvalidOffer, NothingToChange
 from ledger.offers import OfferTerms
 
 
@@ -43,8 +43,17 @@ class Offer(LedgerAggregate):
         self.terms = terms
 
     def revise(self, terms: OfferTerms, *, recorded_at: datetime) -> None:
+        """New terms for new purchases and renewals. The currency and the term's length stay:
+        running subscriptions renew into the revised terms, and an account is invoiced in
+        one currency, a term rolls into a term of its own length (define another offer)."""
         if terms == self.terms:
             raise NothingToChange(f"offer {self.offer_id} already has these terms")
+        for field in ("currency", "term"):
+            before, after = getattr(self.terms, field), getattr(terms, field)
+            if before != after:
+                raise InvalidOffer(
+                    f"offer {self.offer_id!r}: {field} cannot change from {before} to {after}: "
+                    "its subscriptions renew into the revised terms; define another offer")
         self._revised(terms=terms, timestamp=recorded_at)
 
     @event(Revised)

@@ -162,7 +162,7 @@ DATE_TEXTS = ["2018-02-30", "2018-13-01", "0001-01-01", "9999-12-31", "1969-12-3
 INSTANT_TEXTS = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2018-02-30T00:00:00",
                  "2018-01-01T00:00:00+25:00", "2018-02-01T25:00:00", "1969-12-31T23:00:00-02:00"]
 #: Days close to the ledger's own (early 2018), and hostile spellings.
-near_days = st.dates(min_value=date(2017, 12, 20), max_value=date(2018, 7, 31))
+near_days = st.dates(min_value=date(2017, 12, 20), max_value=date(2019, 12, 31))
 date_texts = mostly(near_days.map(date.isoformat), st.one_of(st.sampled_from(DATE_TEXTS),
                                                              hostile_text))
 currencies = mostly(st.sampled_from(["USD", "USD", "JPY", "KWD"]),
@@ -264,7 +264,7 @@ class CliStep:
 
 cli_steps = st.builds(
     CliStep,
-    gap=st.sampled_from([0, 0, 1, 3, 17, 40]),
+    gap=st.sampled_from([0, 0, 1, 3, 17, 40, 120, 365]),  # far enough for renewals too
     today=mostly(st.none(), date_texts, odds=12),
     partner_id=mostly(st.none(), hostile_text, odds=16),
     argv=cli_commands,
@@ -288,7 +288,8 @@ def _decimal(text: str) -> Decimal | str:
         return text
 
 
-api_days = mostly(st.dates(min_value=date(2018, 1, 10), max_value=date(2018, 6, 30)),
+api_days = mostly(st.one_of(st.dates(min_value=date(2018, 1, 10), max_value=date(2018, 6, 30)),
+                            st.dates(min_value=date(2018, 7, 1), max_value=date(2020, 3, 1))),
                   st.one_of(st.sampled_from([date.min, date.max, date(1969, 12, 31),
                                              date(3000, 1, 1)]),
                             st.datetimes(min_value=datetime(2018, 1, 1),

@@ -248,3 +248,16 @@ def test_a_postgresql_url_out_of_bounds_is_refused(url: str, words: str) -> None
 
     with pytest.raises(errors.InvalidInput, match=words):
         store_env(url)
+
+
+def test_an_offer_keeps_its_currency_and_term_when_revised() -> None:
+    from ledger.catalog import Offer
+
+    catalog = Offer(offer_id="o1", terms=offer(), timestamp=NOW)
+    for changed in (offer(term="P1M", billing="monthly", price="4.00"),
+                    OfferTerms.create("o1", price="5000", currency="JPY", term="P1Y",
+                                      billing="annual", convention="daily-rate")):
+        with pytest.raises(errors.InvalidOffer, match="cannot change"):
+            catalog.revise(changed, recorded_at=NOW)
+    catalog.revise(offer(price="60.00", convention="exact"), recorded_at=NOW)
+    assert catalog.terms.price == Decimal("60.00")
