@@ -9,17 +9,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger import ids
+from ledger import bounds, ids
 from ledger.aggregate import LedgerAggregate
 from ledger.dates import ONE_DAY, next_billing_date
-from ledger.errors import InvalidAccount, InvalidInput, InvalidTransition
+from ledger.errors import InvalidAccount, InvalidInput, InvalidPayment, InvalidTransition
 from ledger.locales import normalise
-from ledger.money import is_currency_code, round_money
+from ledger.money import is_currency_code
 
 
 def _check_billing_day(billing_day: object) -> int:
     if not isinstance(billing_day, int) or isinstance(billing_day, bool) or not 1 <= billing_day <= 31:
-        raise InvalidAccount(f"billing_day must be a whole number from 1 to 31, got {billing_day!r}")
+        raise InvalidAccount(
+            f"billing_day must be a whole number from 1 to 31, got {bounds.shown(billing_day)}")
     return billing_day
 
 
@@ -96,11 +97,14 @@ class BillingAccount(LedgerAggregate):
         currency: str | None = None,
         locale: str | None = None,
     ) -> BillingAccount:
-        if not isinstance(key, str) or not key.strip():
-            raise InvalidAccount(f"account id must be a non-empty string, got {key!r}")
+        bounds.identifier(key, "account id", InvalidAccount)
         _check_billing_day(billing_day)
+        bounds.business_date(effective_date, "effective date", InvalidAccount)
+        if name is not None:
+            bounds.name(name, "account name", InvalidAccount)
         if currency is not None and not is_currency_code(currency):
-            raise InvalidAccount(f"currency must be an ISO 4217 code such as USD, got {currency!r}")
+            raise InvalidAccount(f"currency must be an ISO 4217 code such as USD, "
+                                 f"got {bounds.shown(currency)}")
         return cls(
             key=key,
             name=name or key,
@@ -229,10 +233,11 @@ class BillingAccount(LedgerAggregate):
     def record_payment(
         self, amount: Decimal, *, effective_date: date, recorded_at: datetime, reference: str = ""
     ) -> None:
-        if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
-            raise InvalidInput(f"a payment must be a positive decimal amount, got {amount!r}")
-        if self.currency is not None:
-            amount = round_money(amount, self.currency)
+        """Record ``amount`` received (above 0, at most 1,000,000,000,000, with no more
+        places than the account's currency, which must be known by then: given when the
+        account was opened or set by its first purchase)."""
+        amount = bounds.payment(amount, self.currency)
+        bounds.text(reference, "payment reference", error=InvalidPayment)
         self._payment_recorded(
             effective_date=effective_date, amount=amount, reference=reference, timestamp=recorded_at
         )

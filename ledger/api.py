@@ -9,6 +9,12 @@ store location and a clock (the machine's UTC clock by default, a
 :class:`~ledger.clock.TestClock` to travel in time). Everything the ``billing-ledger`` command
 line does goes through it. Reads first bring the views up to date with the log.
 
+``Ledger(store, read_only=True)`` opens an existing ledger without creating, migrating or
+writing anything (the command line's read commands use it): a location that holds no ledger
+is refused (:class:`~ledger.errors.NotALedger`), commands are refused, and reads answer from
+the stored views when they are up to date with the log, else from a copy of them brought up
+to date in memory.
+
 It holds no global state and does nothing at import. One instance may be shared by several
 threads. Every error it raises on purpose is a :class:`~ledger.errors.LedgerError`; a failure
 of the database itself is a :class:`~ledger.errors.StoreError`.
@@ -16,30 +22,41 @@ of the database itself is a :class:`~ledger.errors.StoreError`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
+from ledger import bounds, outputs
 from ledger.application import BillingLedger
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, TestClock, today
-from ledger.errors import MissingDatabase, StoreError
+from ledger.errors import (
+    BillingRunIncomplete,
+    InvalidInput,
+    MissingDatabase,
+    NotALedger,
+    StoreError,
+)
+from ledger.locales import normalise
 from ledger.offers import OfferTerms
 from ledger.store import DB_ENV_VAR, DEFAULT_DB, store_env
 from projections import audit, invoices, queries, reconciliation, verification
+from projections.billing import TOPICS
 from projections.feed import Feed
 from projections.runner import DEFAULT_BATCH, Projector, ViewStore
+from projections.views import SCHEMA_FINGERPRINT, ViewsCorrupt, _Views
 
 Progress = Callable[[int, int], None]
 #: What the store's drivers raise when the database itself fails.
@@ -59,6 +76,45 @@ def default_location() -> str | None:
     return DEFAULT_DB
 
 
+def sqlite_reader(path: str) -> str:
+    """A URI that reads the SQLite file ``path`` and never writes to it; NotALedger when
+    the file holds no ledger (another application's database, or no database at all).
+
+    The file is opened read-write (no create) so that, as the last connection closes, SQLite
+    tidies the ``-wal``/``-shm`` files away as usual; where this process cannot write (a
+    read-only folder) it is read-only, and where even that cannot lock the file, immutable
+    (a writer elsewhere is then not seen until the next read)."""
+    base = "file:" + quote(os.path.abspath(path))
+    problem: Exception | None = None
+    for query in ("mode=rw", "mode=ro", "immutable=1"):
+        uri = f"{base}?{query}"
+        try:
+            connection = sqlite3.connect(uri, uri=True)
+            try:
+                tables = {row[0] for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                journal = str(connection.execute("PRAGMA journal_mode").fetchone()[0])
+            finally:
+                connection.close()
+        except sqlite3.OperationalError as error:  # cannot open or lock it so: the next way
+            problem = error
+            continue
+        except sqlite3.DatabaseError as error:
+            raise NotALedger(f"not a billing ledger database: {path} ({error})") from None
+        if "stored_events" not in tables:
+            raise NotALedger(f"not a billing ledger database: {path} (it has no ledger tables)")
+        # The event store switches a file to WAL on connecting: a write, unless it is WAL.
+        return uri if journal.lower() == "wal" or query == "immutable=1" else f"{base}?immutable=1"
+    raise StoreError(f"database error: cannot read {path}: {problem}")
+
+
+def _is_file(path: str, where: str | None) -> bool:
+    try:
+        return Path(path).is_file()
+    except OSError as error:  # e.g. a folder this process may not enter
+        raise StoreError(f"database error: cannot open {where}: {error.strerror}") from error
+
+
 def _store_errors(method: Callable[P, R]) -> Callable[P, R]:
     """Report a database failure as the ledger's StoreError (the library's error chained)."""
 
@@ -70,6 +126,19 @@ def _store_errors(method: Callable[P, R]) -> Callable[P, R]:
             raise StoreError(f"database error: {error}") from error
 
     return wrapper
+
+
+def _command(method: Callable[P, R]) -> Callable[P, R]:
+    """A method that records (or writes the views): refused on a read-only ledger."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ledger = args[0]
+        assert isinstance(ledger, Ledger)
+        ledger._writable()
+        return method(*args, **kwargs)
+
+    return _store_errors(wrapper)
 
 
 class Ledger:
@@ -85,24 +154,56 @@ class Ledger:
         create: bool = True,
         partner_id: str = "",
         batch_size: int = DEFAULT_BATCH,
+        read_only: bool = False,
     ) -> None:
         """``store``: a SQLite path, ``sqlite:///path`` or ``postgresql://...`` URL (default:
         ``BILLING_LEDGER_DB``, the eventsourcing variables, or ``./ledger.sqlite``).
         ``create=False`` refuses a SQLite file that does not exist yet (MissingDatabase).
-        ``partner_id`` is written into the invoices this ledger issues, and from them into
-        their reconciliation files' PartnerId column; invoices already issued keep theirs."""
+        ``read_only=True`` opens an existing ledger without creating or writing anything
+        (MissingDatabase, or NotALedger for a location without the ledger's tables).
+        ``partner_id`` (0-200 printable characters) is written into the invoices this ledger
+        issues, and from them into their reconciliation files' PartnerId column; invoices
+        already issued keep theirs."""
+        if store is not None and not isinstance(store, (str, os.PathLike)):
+            raise InvalidInput(f"store must be a path or URL, got {bounds.shown(store)}")
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidInput(f"clock must be a Clock (with now()), got {bounds.shown(clock)}")
+        bounds.whole(batch_size, "batch_size", 1, bounds.BATCH_MAX)
         location = os.fspath(store) if store is not None else default_location()
         env = store_env(location) if location is not None else {}
         sqlite_file = env.get("SQLITE_DBNAME") if location is not None else (
             os.environ.get("SQLITE_DBNAME")
             if os.environ.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite" else None)
-        if not create and sqlite_file and not Path(sqlite_file).exists():
-            raise MissingDatabase(f"no ledger database at {location or sqlite_file}")
+        where = location or sqlite_file
+        if (not create or read_only) and sqlite_file and not _is_file(sqlite_file, where):
+            raise MissingDatabase(f"no ledger database at {where}")
         self.location = location or "(from the environment)"
+        self.read_only = read_only
+        if read_only:
+            env = {**env, "CREATE_TABLE": "false"}
+            if sqlite_file:
+                env["SQLITE_DBNAME"] = sqlite_reader(sqlite_file)
         self.app = BillingLedger(env, clock=clock, partner_id=partner_id)
-        self.store = ViewStore(env)
+        try:
+            if read_only and not sqlite_file:
+                self._check_postgres_ledger(where)
+            self.store = ViewStore(env)
+        except BaseException:
+            self.app.close()
+            raise
         self.projector = Projector(self.app, self.store, batch_size=batch_size)
         self._projecting = threading.Lock()
+        self._overlay: tuple[ViewStore, Projector] | None = None
+
+    def _check_postgres_ledger(self, where: str | None) -> None:
+        recorder: Any = self.app.recorder
+        schema, table = recorder.datastore.schema, recorder.events_table_name
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT to_regclass(%s) AS found", (f'"{schema}"."{table}"',))
+            row = cursor.fetchone()
+        if row is None or row["found"] is None:
+            raise NotALedger(f"not a billing ledger database: {where} (schema {schema!r} has "
+                             "no ledger tables; `billing-ledger init` creates them)")
 
     @property
     def clock(self) -> Clock:
@@ -113,8 +214,15 @@ class Ledger:
         return self.store.views
 
     def close(self) -> None:
+        if self._overlay is not None:
+            self._overlay[0].close()
+            self._overlay = None
         self.store.close()
         self.app.close()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise InvalidInput("this ledger was opened read-only: it records nothing")
 
     def __enter__(self) -> Ledger:
         return self
@@ -126,12 +234,12 @@ class Ledger:
     # Every command takes an optional idempotency key: a repeat with the same key and payload
     # returns the first result and records nothing; the same key with another payload raises
     # IdempotencyConflict. ``effective_date`` defaults to the clock's date.
-    @_store_errors
+    @_command
     def define_offer(self, terms: OfferTerms, *, idempotency_key: str | None = None) -> None:
         """Add an offer to the catalog, or revise it for new purchases and renewals."""
         self.app.define_offer(terms, idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def open_account(self, key: str, *, billing_day: int, name: str | None = None,
                      currency: str | None = None, locale: str | None = None,
                      effective_date: date | None = None,
@@ -142,7 +250,7 @@ class Ledger:
                               locale=locale, effective_date=effective_date,
                               idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def purchase(self, account: str, subscription: str, offer: str, quantity: int, *,
                  effective_date: date | None = None, trial: bool = False, trial_days: int = 30,
                  auto_renew: bool = True, idempotency_key: str | None = None) -> UUID:
@@ -151,7 +259,7 @@ class Ledger:
                                  effective_date=effective_date, trial=trial, trial_days=trial_days,
                                  auto_renew=auto_renew, idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def change_quantity(self, account: str, subscription: str, quantity: int, *,
                         effective_date: date | None = None,
                         idempotency_key: str | None = None) -> None:
@@ -159,71 +267,89 @@ class Ledger:
         self.app.change_quantity(account, subscription, quantity, effective_date=effective_date,
                                  idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def suspend(self, account: str, subscription: str, *, effective_date: date | None = None,
                 idempotency_key: str | None = None) -> None:
         self.app.suspend(account, subscription, effective_date=effective_date,
                          idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def reactivate(self, account: str, subscription: str, *, effective_date: date | None = None,
                    idempotency_key: str | None = None) -> None:
         self.app.reactivate(account, subscription, effective_date=effective_date,
                             idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def cancel(self, account: str, subscription: str, *, channel: str = "online",
                effective_date: date | None = None, idempotency_key: str | None = None) -> None:
         """Cancel for good; ``online`` needs fewer than 25 licenses, ``assisted`` always may."""
         self.app.cancel(account, subscription, channel=channel, effective_date=effective_date,
                         idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def add_payment_method(self, account: str, subscription: str, *,
                            effective_date: date | None = None,
                            idempotency_key: str | None = None) -> None:
         self.app.add_payment_method(account, subscription, effective_date=effective_date,
                                     idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def set_auto_renew(self, account: str, subscription: str, enabled: bool, *,
                        effective_date: date | None = None,
                        idempotency_key: str | None = None) -> None:
         self.app.set_auto_renew(account, subscription, enabled, effective_date=effective_date,
                                 idempotency_key=idempotency_key)
 
-    @_store_errors
+    @_command
     def record_payment(self, account: str, amount: Decimal, *, effective_date: date | None = None,
                        reference: str = "", idempotency_key: str | None = None) -> None:
         self.app.record_payment(account, amount, effective_date=effective_date, reference=reference,
                                 idempotency_key=idempotency_key)
 
     # ------------------------------------------------------------------ time and billing runs
-    @_store_errors
+    @_command
     def advance_to(self, day: date) -> None:
         """With a test clock: move to the start of ``day``, doing everything due before it."""
         self.app.advance_to(day)
 
-    @_store_errors
+    @_command
     def run_due(self, through: date | None = None) -> None:
         """Do everything due on or before ``through`` (default: yesterday) in date order:
         trial ends, renewals, billing dates."""
         self.app.run_due(through)
 
-    @_store_errors
-    def bill(self, until: date | None = None) -> list[str]:
+    @_command
+    def bill(self, until: date | None = None, *, advance_clock: bool = True) -> list[str]:
         """Cut every billing date through ``until`` (default: yesterday) and return the
-        numbers of the invoices this issued. A test clock is moved forward to ``until``."""
+        numbers of the invoices this issued. A test clock is moved forward to ``until``
+        (unless ``advance_clock=False``: then, as with the machine's clock, a date after
+        the clock's is refused).
+
+        If the run stops at one account (a database failure part-way),
+        :class:`~ledger.errors.BillingRunIncomplete` names it and the cause, and lists the
+        invoices issued before it; they stand, and running it again completes the run."""
+        if until is not None:
+            bounds.business_date(until, "the date to bill until")
         before = {row["invoice_number"] for row in self._invoice_rows()}
-        if until is not None and isinstance(self.clock, TestClock) and until > self.clock.today():
-            self.app.advance_to(until)
-        self.app.run_due(until)
+        try:
+            if (advance_clock and until is not None and isinstance(self.clock, TestClock)
+                    and until > self.clock.today()):
+                self.app.advance_to(until)
+            self.app.run_due(until)
+        except BillingRunIncomplete as stopped:
+            try:
+                issued = self._issued_since(before)
+            except Exception:  # the store is failing: say what is known
+                issued = []
+            raise stopped.with_issued(issued) from stopped.cause
+        return self._issued_since(before)
+
+    def _issued_since(self, before: set[str]) -> list[str]:
         return [row["invoice_number"] for row in self._invoice_rows()
                 if row["invoice_number"] not in before]
 
     def _invoice_rows(self) -> list[dict[str, Any]]:
-        self.catch_up()
-        return queries.invoices(self.views)
+        return queries.invoices(self._views())
 
     @_store_errors
     def next_billing_date(self, account: str) -> date:
@@ -234,12 +360,28 @@ class Ledger:
         """The clock's business date."""
         return today(self.clock)
 
-    # ------------------------------------------------------------------ projections
     @_store_errors
+    def last_recorded_at(self) -> datetime | None:
+        """When the log's latest event was recorded (None: the log is empty)."""
+        recorder = self.app.recorder
+        last = recorder.max_notification_id()
+        if not last:
+            return None
+        (notification,) = recorder.select_notifications(start=last, limit=1)
+        event: Any = self.app.mapper.to_domain_event(notification)
+        moment: datetime = event.timestamp
+        return moment
+
+    # ------------------------------------------------------------------ projections
+    @_command
     def catch_up(self, progress: Progress | None = None, *, batch_size: int | None = None,
                  pause: float | None = None) -> int:
         """Bring the views up to date with the log; returns how many events were read.
         ``pause`` rests that many seconds between batches (to spare a busy database)."""
+        if batch_size is not None:
+            bounds.whole(batch_size, "batch_size", 1, bounds.BATCH_MAX)
+        if pause is not None:
+            pause = bounds.seconds(pause, "pause")
         with self._projecting:
             if batch_size is not None:
                 self.projector.batch_size = batch_size
@@ -247,39 +389,83 @@ class Ledger:
                 self.projector.pause = pause
             return self.projector.catch_up(progress)
 
-    @_store_errors
+    @_command
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty every view and fold the whole log again."""
         with self._projecting:
             return self.projector.rebuild(progress)
 
     # ------------------------------------------------------------------ reading
+    def _views(self) -> _Views:
+        """Views up to date with the log. A writable ledger catches its views up; a
+        read-only one reads the stored views when they are up to date (the usual case: the
+        command line's commands project what they record), else a copy of them in memory,
+        brought up to date there and kept for the next reads."""
+        if not self.read_only:
+            self.catch_up()
+            return self.store.views
+        with self._projecting:
+            if self._overlay is None:
+                if self._stored_views_current():
+                    return self.store.views
+                self._overlay = self._copy_of_views()
+            copy, projector = self._overlay
+            projector.catch_up()
+            return copy.views
+
+    def _stored_views_current(self) -> bool:
+        try:
+            if self.views.fingerprint() != SCHEMA_FINGERPRINT:
+                return False
+            position = self.views.position(self.app.name)
+        except (*STORE_FAILURES, ViewsCorrupt):  # no view tables, or no position, yet
+            return False
+        return not self.app.recorder.select_notifications(
+            start=position, limit=1, topics=TOPICS, inclusive_of_start=False)
+
+    def _copy_of_views(self) -> tuple[ViewStore, Projector]:
+        copy = ViewStore({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "CREATE_TABLE": "true",
+                          "SQLITE_DBNAME": f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared"})
+        try:
+            try:
+                usable = self.views.fingerprint() == SCHEMA_FINGERPRINT
+            except STORE_FAILURES:
+                usable = False
+            if usable:  # else the copy is rebuilt from the log
+                rows, position = self.views.dump(self.app.name)
+                copy.views.load(rows, self.app.name, position)
+        except BaseException:
+            copy.close()
+            raise
+        return copy, Projector(self.app, copy, batch_size=self.projector.batch_size)
+
     @_store_errors
     def accounts(self) -> list[dict[str, Any]]:
-        self.catch_up()
-        return queries.accounts(self.views)
+        return queries.accounts(self._views())
 
     @_store_errors
     def subscriptions(self, account: str) -> list[dict[str, Any]]:
-        self.catch_up()
-        return queries.subscriptions(self.views, account)
+        bounds.lookup(account, "account id")
+        return queries.subscriptions(self._views(), account)
 
     @_store_errors
     def invoices(self, account: str | None = None) -> list[dict[str, Any]]:
         """The issued invoices (of ``account``, or all): number, date, digest, totals."""
-        self.catch_up()
-        return queries.invoices(self.views, account)
+        if account is not None:
+            bounds.lookup(account, "account id")
+        return queries.invoices(self._views(), account)
 
     @_store_errors
     def invoice(self, account: str, billing_date: date) -> dict[str, Any]:
         """The issued invoice document of ``account`` for ``billing_date``."""
-        self.catch_up()
-        return queries.invoice_document(self.app, self.views, account, billing_date)
+        bounds.lookup(account, "account id")
+        _a_date(billing_date, "billing date")
+        return queries.invoice_document(self.app, self._views(), account, billing_date)
 
     def _locale(self, account: str, locale: str | None) -> str | None:
         if locale is not None:
-            return locale
-        chosen: str | None = queries.account(self.views, account).get("locale")
+            return normalise(locale)
+        chosen: str | None = queries.account(self._views(), account).get("locale")
         return chosen
 
     def invoice_text(self, account: str, billing_date: date, locale: str | None = None) -> str:
@@ -298,15 +484,17 @@ class Ledger:
     @_store_errors
     def reconciliation(self, account: str, billing_date: date) -> bytes:
         """The reconciliation CSV of ``account`` for ``billing_date``, from the view rows."""
-        self.catch_up()
-        return queries.recon_csv(self.views, account, billing_date)
+        bounds.lookup(account, "account id")
+        _a_date(billing_date, "billing date")
+        return queries.recon_csv(self._views(), account, billing_date)
 
     def write_reconciliation(self, account: str, billing_date: date,
                              folder: str | os.PathLike[str]) -> Path:
+        """Write the reconciliation file into ``folder`` (created if need be); returns its
+        path. The file's name comes from the date alone."""
         content = self.reconciliation(account, billing_date)
-        path = Path(folder) / reconciliation.file_name(billing_date)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        (path,) = outputs.plan(folder, [reconciliation.file_name(billing_date)])
+        outputs.write({path: content})
         return path
 
     @_store_errors
@@ -321,9 +509,13 @@ class Ledger:
         """Check the log's seals, every issued invoice (of ``account``, or all), the snapshots
         and the views against what the events say; ``anchors`` (see :meth:`anchor`) are
         heads kept outside the database. Each problem is one finding; ``.ok`` when none."""
-        with contextlib.suppress(Exception):  # a log verify will report on may not fold
-            self.catch_up()
-        return verification.verify(self.app, self.views, account=account, anchors=anchors,
+        if account is not None:
+            bounds.lookup(account, "account id")
+        try:
+            views = self._views()
+        except Exception:  # a log verify will report on may not fold: check what is there
+            views = self.views
+        return verification.verify(self.app, views, account=account, anchors=anchors,
                                    progress=progress)
 
     @_store_errors
@@ -335,13 +527,19 @@ class Ledger:
     @_store_errors
     def explain(self, invoice_number: str, line_no: int) -> audit.Explanation:
         """The events and arithmetic behind line ``line_no`` (1-based) of an invoice."""
-        self.catch_up()
-        return audit.explain(self.app, self.views, invoice_number, line_no)
+        bounds.lookup(invoice_number, "invoice number")
+        if isinstance(line_no, bool) or not isinstance(line_no, int):
+            raise InvalidInput(f"line number must be a whole number, got {bounds.shown(line_no)}")
+        return audit.explain(self.app, self._views(), invoice_number, line_no)
 
     @_store_errors
     def history(self, account: str, subscription: str, *, as_of: date | None = None,
                 known_at: datetime | None = None) -> audit.SubscriptionState:
         """A subscription as effective on ``as_of``, as known at ``known_at``."""
+        if as_of is not None:
+            _a_date(as_of, "as_of")
+        if known_at is not None:
+            known_at = bounds.instant(known_at, "known_at")
         return audit.state_at(self.app, account, subscription, as_of=as_of, known_at=known_at)
 
     # ------------------------------------------------------------------ the event feed
@@ -350,6 +548,9 @@ class Ledger:
         """The integration records after position ``after`` (at most ``limit``), in order.
         Keep the last record's ``position`` and pass it next time: nothing is skipped or
         repeated. Schemas: docs/reference/feed/."""
+        bounds.position(after, "after")
+        if limit is not None:
+            bounds.whole(limit, "limit", 1, bounds.POSITION_MAX)
         return list(Feed(self.app).records(after, limit))
 
     def follow(self, handle: Callable[[dict[str, Any]], None], *, after: int = 0,
@@ -358,7 +559,8 @@ class Ledger:
         return once the log is read; with it, keep polling every ``interval`` seconds for new
         records until ``stop`` is set. Returns the last position handled. ``handle`` should
         persist each position it has done with, to resume from after a restart."""
-        position = after
+        position = bounds.position(after, "after")
+        interval = bounds.seconds(interval, "interval", 0.001)
         feed = Feed(self.app)
         while True:
             try:
@@ -375,4 +577,11 @@ class Ledger:
 
     def records(self, after: int = 0) -> Iterator[dict[str, Any]]:
         """Lazily, every integration record after ``after`` (for large backlogs)."""
+        bounds.position(after, "after")
         return Feed(self.app).records(after)
+
+
+def _a_date(value: object, what: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidInput(f"{what} must be a date, got {bounds.shown(value)}")
+    return value

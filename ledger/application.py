@@ -43,19 +43,22 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
-from ledger import billing, ids, invoicing, rating
+from ledger import billing, bounds, ids, invoicing, rating
 from ledger.account import BillingAccount
+from ledger.bounds import shown
 from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fingerprint
 from ledger.chain import ChainedPostgresRecorder, ChainedRecorder, ChainedSQLiteRecorder
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of, today
 from ledger.errors import (
+    BillingRunIncomplete,
     ConcurrencyConflict,
     DuplicateAccount,
     DuplicateSubscription,
     EffectiveDateInFuture,
     EffectiveDateOutOfOrder,
     IdempotencyConflict,
+    InvalidAccount,
     InvalidInput,
     LedgerError,
     LogAltered,
@@ -96,7 +99,8 @@ class BillingLedger(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock | None = None,
                  partner_id: str = "") -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.partner_id = partner_id  # written into the invoices this process issues
+        # written into the invoices this process issues
+        self.partner_id = bounds.text(partner_id, "partner id")
         self.retries = 0  # commands re-applied after losing a race (for monitoring)
         self._touched = threading.local()  # aggregates the running command read
         # When each account next has something due, as last seen by this process's scheduler.
@@ -175,6 +179,8 @@ class BillingLedger(Application[UUID]):
 
         A repeat with the same key and the same payload returns the first result and appends
         nothing; the same key with another command or payload is refused."""
+        if idempotency_key is not None:
+            bounds.text(idempotency_key, "idempotency key", least=1)
         fingerprint = command_fingerprint(command, payload) if idempotency_key else ""
 
         def replayed() -> tuple[bool, Any]:
@@ -227,9 +233,8 @@ class BillingLedger(Application[UUID]):
     def _effective(self, effective_date: date | None) -> date:
         current = today(self.clock)
         if effective_date is None:
-            return current
-        if not isinstance(effective_date, date):
-            raise InvalidInput(f"effective date must be a date, got {effective_date!r}")
+            return bounds.business_date(current, "the clock's date (the default effective date)")
+        bounds.business_date(effective_date, "effective date")
         if effective_date > current:
             raise EffectiveDateInFuture(
                 f"effective date {effective_date.isoformat()} is after today "
@@ -263,13 +268,14 @@ class BillingLedger(Application[UUID]):
             raise missing from None
 
     def _account(self, key: str) -> BillingAccount:
-        account: BillingAccount = self._get(ids.account_id(key), UnknownAccount(f"unknown account {key!r}"))
+        account: BillingAccount = self._get(ids.account_id(key),
+                                            UnknownAccount(f"unknown account {shown(key)}"))
         return account
 
     def _subscription(self, account: str, key: str) -> Subscription:
         sub: Subscription = self._get(
             ids.subscription_id(account, key),
-            UnknownSubscription(f"unknown subscription {key!r} in account {account!r}"),
+            UnknownSubscription(f"unknown subscription {shown(key)} in account {shown(account)}"),
         )
         return sub
 
@@ -277,12 +283,15 @@ class BillingLedger(Application[UUID]):
         """Every event of one subscription, in order."""
         events = list(self.events.get(ids.subscription_id(account, subscription)))
         if not events:
-            raise UnknownSubscription(f"unknown subscription {subscription!r} in account {account!r}")
+            raise UnknownSubscription(
+                f"unknown subscription {shown(subscription)} in account {shown(account)}")
         return events
 
     # ------------------------------------------------------------------ catalog
     def define_offer(self, terms: OfferTerms, *, idempotency_key: str | None = None) -> None:
         """Add an offer to the catalog, or revise its terms for future purchases and renewals."""
+
+        terms = OfferTerms.checked(terms)  # terms built without OfferTerms.create, too
 
         def body() -> tuple[None, list[Aggregate]]:
             now = self.clock.now()
@@ -298,8 +307,8 @@ class BillingLedger(Application[UUID]):
         self._execute("define_offer", {"terms": terms}, idempotency_key, body)
 
     def offer_terms(self, offer_id: str) -> OfferTerms:
-        offer: Offer = self._get(ids.offer_id(offer_id), UnknownOffer(f"unknown offer {offer_id!r}"),
-                                 fresh=True)
+        offer: Offer = self._get(ids.offer_id(offer_id),
+                                 UnknownOffer(f"unknown offer {shown(offer_id)}"), fresh=True)
         return offer.terms
 
     # ------------------------------------------------------------------ accounts
@@ -314,6 +323,7 @@ class BillingLedger(Application[UUID]):
         locale: str | None = None,
         idempotency_key: str | None = None,
     ) -> None:
+        bounds.identifier(key, "account id", InvalidAccount)
         day = self._effective(effective_date)
 
         def body() -> tuple[None, list[Aggregate]]:
@@ -339,7 +349,8 @@ class BillingLedger(Application[UUID]):
     def account(self, key: str) -> BillingAccount:
         """The account as the store has it now."""
         account: BillingAccount = self._get(ids.account_id(key),
-                                            UnknownAccount(f"unknown account {key!r}"), fresh=True)
+                                            UnknownAccount(f"unknown account {shown(key)}"),
+                                            fresh=True)
         return account
 
     def account_keys(self) -> list[str]:
@@ -382,6 +393,7 @@ class BillingLedger(Application[UUID]):
     ) -> UUID:
         """Buy ``quantity`` licenses of ``offer`` for ``account`` as ``subscription``; returns
         the subscription's aggregate id."""
+        bounds.identifier(subscription, "subscription id")
         day = self._effective(effective_date)
 
         def body() -> tuple[UUID, list[Aggregate]]:
@@ -490,7 +502,8 @@ class BillingLedger(Application[UUID]):
         """The subscription as the store has it now."""
         sub: Subscription = self._get(
             ids.subscription_id(account, subscription),
-            UnknownSubscription(f"unknown subscription {subscription!r} in account {account!r}"),
+            UnknownSubscription(
+                f"unknown subscription {shown(subscription)} in account {shown(account)}"),
             fresh=True,
         )
         return sub
@@ -519,6 +532,7 @@ class BillingLedger(Application[UUID]):
         clock = self.clock
         if not isinstance(clock, TestClock):
             raise InvalidInput("advance_to needs a TestClock; with a real clock use run_due()")
+        bounds.business_date(day, "advance_to's day")
         if start_of(day) < clock.now():
             clock.set(day)  # refused: the clock never goes back
         last = day - timedelta(days=1)
@@ -533,7 +547,7 @@ class BillingLedger(Application[UUID]):
             for key in keys:
                 wake = self._wake.get(key)
                 if wake is None or wake <= due:
-                    self.run_account_due(key, due)
+                    self._run_account(key, due)
         clock.set(day)
 
     def run_due(self, through: date | None = None) -> None:
@@ -541,6 +555,7 @@ class BillingLedger(Application[UUID]):
         each account's trial ends and renewals, then its billing dates."""
         current = today(self.clock)
         last = through if through is not None else current - timedelta(days=1)
+        bounds.business_date(last, "the date to run through")
         if last > current:
             raise EffectiveDateInFuture(
                 f"cannot run {last.isoformat()} yet: the ledger's clock says {current.isoformat()}"
@@ -548,7 +563,16 @@ class BillingLedger(Application[UUID]):
         for key in self.account_keys():
             wake = self._wake.get(key)
             if wake is None or wake <= last:
-                self.run_account_due(key, last)
+                self._run_account(key, last)
+
+    def _run_account(self, account: str, through: date) -> None:
+        """:meth:`run_account_due`, a failure named by account. Each cut is one atomic
+        write: the dates cut before it stand, and a rerun carries on from the first one
+        not cut."""
+        try:
+            self.run_account_due(account, through)
+        except Exception as error:
+            raise BillingRunIncomplete(account, error) from error
 
     def run_account_due(self, account: str, through: date) -> None:
         """Everything due for one account on or before ``through``, exactly once."""
@@ -666,6 +690,8 @@ class BillingLedger(Application[UUID]):
         of the dates before it, which are cut (and invoiced) on their own."""
         acc = self._account(account)
         when = acc.next_billing_date()
+        if billing_date is not None:
+            bounds.business_date(billing_date, "preview date")
         if billing_date is not None and billing_date != when:
             raise InvalidInput(
                 f"account {account}: the next billing date to cut is {when.isoformat()}, "

@@ -109,7 +109,9 @@ def _plain(value: Any) -> Any:
 
 def command_fingerprint(command: str, payload: dict[str, Any]) -> str:
     """A stable digest of a command and its arguments (as given, before defaults)."""
-    text = json.dumps({"command": command, "payload": _plain(payload)}, sort_keys=True)
+    # (A value of a type no command takes still gets a digest: the command then refuses it.)
+    text = json.dumps({"command": command, "payload": _plain(payload)}, sort_keys=True,
+                      default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

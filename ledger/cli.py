@@ -4,13 +4,20 @@
 Every command goes through :class:`ledger.api.Ledger`. Errors the ledger raises on purpose
 (and bad arguments) print one line and exit non-zero without a traceback: 2 for invalid
 input (a bad date, an unknown account or invoice, a missing database, an invalid scenario),
-1 when a check fails (a scenario's ``expect``, ``verify``), 3 when the database itself fails.
-Commands other than ``init``, ``simulate`` and ``demo`` never create a database.
+1 when a check fails (a scenario's ``expect``, ``verify``), 3 when the database itself
+fails, 4 for an unexpected internal error (a bug). Output cut short by a closed pipe ends
+quietly with 141.
+
+Commands other than ``init``, ``simulate`` and ``demo`` never create a database; the read
+commands open it read-only and write nothing. Everything printed from user data is printed
+literally: the consoles interpret no markup, emoji codes or highlighting.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,49 +26,129 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ledger import bounds, outputs
 from ledger import scenario as scenarios
-from ledger.api import STORE_FAILURES, Ledger, default_location
+from ledger.api import STORE_FAILURES, Ledger, default_location, sqlite_reader
 from ledger.charges import ChargeLine
-from ledger.clock import Clock, SystemClock, TestClock
-from ledger.errors import LedgerError, StoreError, UnknownInvoice
+from ledger.clock import Clock, SystemClock, TestClock, start_of
+from ledger.errors import (
+    BillingRunIncomplete,
+    LedgerError,
+    NotALedger,
+    StoreError,
+    UnknownInvoice,
+)
 from ledger.money import format_money
 from ledger.offers import OfferTerms
-from ledger.simulation import Simulation, simulate, write_files
+from ledger.simulation import Simulation, simulate, staged, write_files
+from ledger.store import is_postgres, sqlite_path
 from projections import verification
+from projections.reconciliation import file_name as reconciliation_file_name
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class PipeClosed(BaseException):
+    """Whoever read the output stopped (``| head``): :func:`run` ends quietly. (Not an
+    OSError, which click would turn into exit status 1 itself.)"""
+
+
+class _Console(Console):
+    """A console that prints text as it is (no markup, emoji codes or highlighting) and
+    reports a closed pipe to :func:`run` instead of exiting by itself."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **options)
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise PipeClosed
+
+
+def write_out(text: str) -> None:
+    """Text to stdout as it is (a document, JSON lines)."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise PipeClosed from None
+
+
+console = _Console()
+errors = _Console(stderr=True)
+EXIT_CHECK, EXIT_INPUT, EXIT_STORE, EXIT_INTERNAL, EXIT_PIPE = 1, 2, 3, 4, 141
+
+
+def one_line(message: str) -> str:
+    """A message on one line (a driver's error may span several)."""
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
 
 
 class Failure(click.ClickException):
     """Invalid input: a one-line error and exit status 2."""
 
-    exit_code = 2
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
 
     def show(self, file: Any = None) -> None:
-        errors.print(f"error: {self.message}", markup=False)
+        errors.print(f"error: {self.message}")
 
 
 class CheckFailed(Failure):
     """A check did not hold (an expect section, a verification): exit status 1."""
 
-    exit_code = 1
+    exit_code = EXIT_CHECK
 
 
 class StoreFailed(Failure):
     """The database itself failed: exit status 3."""
 
-    exit_code = 3
+    exit_code = EXIT_STORE
+
+
+class InternalFailure(Failure):
+    """Something the ledger did not expect (a bug): exit status 4."""
+
+    exit_code = EXIT_INTERNAL
+
+
+def failure(error: BaseException) -> Failure:
+    """The one-line failure (and exit status) for an error."""
+    if isinstance(error, BillingRunIncomplete):
+        kind = type(failure(error.cause))
+        return kind(str(error))
+    if isinstance(error, StoreError):
+        return StoreFailed(str(error))
+    if isinstance(error, LedgerError):
+        return Failure(str(error))
+    if isinstance(error, STORE_FAILURES):
+        return StoreFailed(f"database error: {error}")
+    if isinstance(error, OSError):  # a file that cannot be read or written (an output path)
+        where = f"{error.filename}: " if error.filename else ""
+        return Failure(f"{where}{error.strerror or error}")
+    return InternalFailure(f"internal error ({type(error).__name__}: {error}); please report it")
 
 
 # ---------------------------------------------------------------------------- arguments
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(text: str) -> date:
+    """A YYYY-MM-DD date; ValueError saying whether the form or the day is wrong."""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"{bounds.shown(text)} is not a date in ISO 8601 (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"no such day: {text}") from None
+
+
 class DateType(click.ParamType[date]):
     name = "DATE"
 
@@ -69,20 +156,32 @@ class DateType(click.ParamType[date]):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date in ISO 8601 (YYYY-MM-DD)", param, ctx)
+            return parse_date(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class InstantType(click.ParamType[datetime]):
     name = "INSTANT"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        text = str(value)
         try:
-            moment = datetime.fromisoformat(str(value))
+            moment = datetime.fromisoformat(text)
         except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date-time (2018-03-15T12:00:00Z)", param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            day = text[:10]
+            if _ISO_DATE.fullmatch(day):
+                try:
+                    date.fromisoformat(day)
+                except ValueError:
+                    self.fail(f"no such day: {day}", param, ctx)
+            self.fail(f"{bounds.shown(text)} is not an ISO 8601 date-time (2018-03-15T12:00:00Z)",
+                      param, ctx)
+        try:
+            return bounds.instant(moment if moment.tzinfo else moment.replace(tzinfo=UTC),
+                                  "the date-time")
+        except LedgerError as error:
+            self.fail(str(error), param, ctx)
 
 
 class DecimalType(click.ParamType[Decimal]):
@@ -92,31 +191,68 @@ class DecimalType(click.ParamType[Decimal]):
         try:
             return Decimal(str(value))
         except InvalidOperation:
-            self.fail(f"{value!r} is not a decimal number", param, ctx)
+            self.fail(f"{bounds.shown(value)} is not a decimal number", param, ctx)
 
 
 DATE, INSTANT, DECIMAL = DateType(), InstantType(), DecimalType()
+#: What a command does to the store: ``create`` it (init), ``write`` to an existing one
+#: (commands; they then bring the views up to date), ``maintain`` an existing ledger's
+#: views (rebuild, project), or only ``read`` it (read-only: nothing is created or written).
+Mode = Literal["create", "write", "maintain", "read"]
 
 
 class Context:
-    def __init__(self, db: str | None, today: date | None, partner_id: str) -> None:
+    def __init__(self, db: str | None, explicit_db: bool, today: date | None,
+                 partner_id: str) -> None:
         self.db = db or default_location()  # None: the eventsourcing variables say where
+        self.explicit_db = db if explicit_db else None  # given as --db on the command line
         self.today = today
         self.partner_id = partner_id
 
     def clock(self) -> Clock:
         return TestClock(self.today) if self.today is not None else SystemClock()
 
+    def open(self, mode: Mode) -> Ledger:
+        try:
+            if mode == "maintain":  # refuse what is not a ledger before touching it
+                Ledger(self.db, read_only=True).close()
+            return Ledger(self.db, clock=self.clock(), create=mode == "create",
+                          read_only=mode == "read", partner_id=self.partner_id)
+        except Exception as error:
+            raise failure(error) from None
+
     @contextmanager
-    def ledger(self, *, create: bool = False) -> Iterator[Ledger]:
+    def ledger(self, mode: Mode = "write") -> Iterator[Ledger]:
+        ledger = self.open(mode)
         try:
-            ledger = Ledger(self.db, clock=self.clock(), create=create, partner_id=self.partner_id)
-        except LedgerError as error:
-            raise Failure(str(error)) from None
-        try:
-            yield ledger
+            with reported():
+                if mode == "write" and self.today is not None:
+                    self._check_clock(ledger)
+                yield ledger
+            if mode == "write":
+                project_quietly(ledger)
         finally:
             ledger.close()
+
+    def _check_clock(self, ledger: Ledger) -> None:
+        """A pinned clock may not record before what the log already holds: recorded times
+        never go back."""
+        last = ledger.last_recorded_at()
+        assert self.today is not None
+        if last is not None and start_of(self.today) < last:
+            raise Failure(f"--today {self.today.isoformat()} is before the ledger's last recorded "
+                          f"time ({last.isoformat()}): recorded times never go back")
+
+
+def project_quietly(ledger: Ledger) -> None:
+    """After a command recorded something: bring the views up to date, so that the read
+    commands (which write nothing) find them current. The events are recorded already, so a
+    failure here is a note, not an error: the next read catches up in memory."""
+    try:
+        ledger.catch_up()
+    except LedgerError as error:
+        errors.print(f"note: the views were not brought up to date ({one_line(str(error))}); "
+                     "reads still see everything; `billing-ledger project` updates them")
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -129,15 +265,13 @@ idempotency_option = click.option(
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn the ledger's own errors into one-line failures."""
+    """Turn errors into one-line failures with the documented exit status."""
     try:
         yield
-    except StoreError as error:
-        raise StoreFailed(str(error)) from None
-    except LedgerError as error:
-        raise Failure(str(error)) from None
-    except STORE_FAILURES as error:
-        raise StoreFailed(f"database error: {error}") from None
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except Exception as error:
+        raise failure(error) from None
 
 
 def fail(message: str) -> NoReturn:
@@ -212,7 +346,8 @@ def main(ctx: click.Context, db: str | None, today: date | None, partner_id: str
     """An event-sourced billing ledger for license-based subscriptions."""
     if not console.is_terminal:  # files and pipes get whole table rows, not 80-column wraps
         console.width = 160
-    ctx.obj = Context(db, today, partner_id)
+    explicit = ctx.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE
+    ctx.obj = Context(db, explicit, today, partner_id)
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -225,17 +360,42 @@ def _load(path: str) -> scenarios.Scenario:
     return scenario
 
 
-def _simulate(scenario: scenarios.Scenario, db: str | None, partner_id: str = "") -> Simulation:
+def _play_file(ctx: Context, option: str | None, default: str | None, *,
+               postgres: bool) -> str | None:
+    """The store ``simulate`` or ``demo`` plays into: its own ``--db``, or the global
+    ``--db`` given on the command line (not ``BILLING_LEDGER_DB``: a scenario is never played
+    into the ledger the environment names by accident). An existing SQLite file must hold a
+    ledger; ``postgres``: a PostgreSQL URL is accepted."""
+    chosen = option
+    if ctx.explicit_db is not None:
+        if option is not None and option != ctx.explicit_db:
+            fail(f"two ledger files given: --db {ctx.explicit_db} before the command and "
+                 f"--db {option} after it; give one")
+        chosen = ctx.explicit_db
+    chosen = chosen if chosen is not None else default
+    if chosen is None:
+        return None
+    if is_postgres(chosen):
+        if not postgres:
+            fail("demo plays into a SQLite file (the new demo ledger replaces it only when "
+                 f"every scenario succeeded); {bounds.shown(chosen)} is a PostgreSQL URL")
+        return chosen
     with reported():
-        return simulate(scenario, db, partner_id)
+        path = sqlite_path(chosen)
+        assert path is not None
+        if postgres and path.exists():
+            sqlite_reader(str(path))  # an existing file must be a ledger (NotALedger)
+    return str(path)
 
 
 @main.command("simulate")
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder for reconciliation-YYYY-MM-DD.csv files.")
-@click.option("--db", "scenario_db", type=click.Path(dir_okay=False),
-              help="SQLite file to keep the ledger in (default: a temporary file).")
+@click.option("--db", "scenario_db", metavar="PATH|URL",
+              help="SQLite file (or PostgreSQL URL) to keep the ledger in, which must not hold "
+                   "the scenario's account yet (default: a temporary file; the global --db, "
+                   "given before the command, is the same option).")
 @click.option("--quiet", "-q", is_flag=True, help="Print no tables.")
 @pass_context
 def simulate_command(ctx: Context, scenario_file: str, out: str, scenario_db: str | None,
@@ -243,43 +403,85 @@ def simulate_command(ctx: Context, scenario_file: str, out: str, scenario_db: st
     """Play a scenario file and write each billing date's reconciliation file.
 
     Exit 0 when it ran (and matched its expect section), 1 when lines differ from expect,
-    2 when the scenario is invalid (nothing is written then).
+    2 when the scenario is invalid (nothing is written then, and --db is left as it was).
     """
-    result = _simulate(_load(scenario_file), scenario_db, ctx.partner_id)
-    for path in write_files(result, out):
+    db = _play_file(ctx, scenario_db, None, postgres=True)
+    scenario = _load(scenario_file)
+    written: list[Path] = []
+    with reported():
+        outputs.check_writable(out)  # before playing: a play that cannot write leaves nothing
+        result = simulate(scenario, db, ctx.partner_id,
+                          before_commit=lambda done: written.extend(write_files(done, out)))
+    for path in written:
         if not quiet:
             console.print(f"wrote {path}")
     if not quiet:
         show_simulation(result)
     if not result.matches:
-        errors.print("lines differ from expect:", markup=False)
+        errors.print("lines differ from expect:")
         for line in result.diff:
-            errors.print(line, markup=False)
-        sys.exit(1)
+            errors.print(line)
+        sys.exit(EXIT_CHECK)
+
+
+def _demo_accounts() -> dict[Path, scenarios.Scenario]:
+    return {path: _load(str(path)) for path in seed_scenarios()}
+
+
+def _replaceable(database: Path, accounts: set[str]) -> None:
+    """Refuse to replace a file that is not a previous demo ledger."""
+    if not database.exists():
+        return
+    try:
+        with Ledger(database, read_only=True) as ledger:
+            held = ledger.app.account_keys()
+    except NotALedger:
+        fail(f"{database} exists and is not a billing ledger; demo replaces only a previous "
+             "demo ledger: give another --db")
+    except Exception as error:
+        raise failure(error) from None
+    others = [key for key in held if key not in accounts]
+    if others or not held:
+        what = f"account {others[0]!r}" if others else "no demo account"
+        fail(f"{database} holds a ledger that is not a demo ledger ({what}); demo replaces "
+             "only a previous demo ledger: give another --db")
 
 
 @main.command("demo")
-@click.option("--db", "demo_db", default="demo.sqlite", show_default=True,
-              type=click.Path(dir_okay=False), help="SQLite file for the demo (replaced each run).")
+@click.option("--db", "demo_db", default=None, type=click.Path(dir_okay=False),
+              help="SQLite file for the demo [default: demo.sqlite] (replaced each run; a file "
+                   "holding any other ledger is refused).")
 @click.option("--out", default="demo-output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the reconciliation files, one sub-folder per scenario.")
-def demo_command(demo_db: str, out: str) -> None:
+@pass_context
+def demo_command(ctx: Context, demo_db: str | None, out: str) -> None:
     """Run the six scenarios of Partner Center's annual-billing article on one SQLite file,
     write their reconciliation files, and print each billing date."""
-    database = Path(demo_db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database = Path(_play_file(ctx, demo_db, "demo.sqlite", postgres=False) or "demo.sqlite")
+    seeds = _demo_accounts()
+    _replaceable(database, {scenario.account for scenario in seeds.values()})
+    results: dict[str, Simulation] = {}
+    written: dict[str, list[Path]] = {}
+    with reported():
+        outputs.check_writable(out)
+        with staged(database, fresh=True) as location:
+            for path, scenario in seeds.items():
+                results[path.stem] = simulate(scenario, location, atomic=False)
+            # Every file's name is checked before any is written, and the ledger replaces
+            # the old one only once they all are.
+            plans = {stem: outputs.plan(out, [[stem, name] for name in result.files])
+                     for stem, result in results.items()}
+            for stem, paths in plans.items():
+                outputs.write(dict(zip(paths, results[stem].files.values(), strict=True)))
+                written[stem] = paths
     failures: list[str] = []
-    for path in seed_scenarios():
-        result = _simulate(_load(str(path)), str(database))
-        folder = Path(out) / path.stem
-        written = write_files(result, folder)
-        console.rule(path.stem)
+    for stem, result in results.items():
+        console.rule(stem)
         show_simulation(result)
-        console.print(f"{len(written)} reconciliation file(s) in {folder}; "
+        console.print(f"{len(written[stem])} reconciliation file(s) in {Path(out) / stem}; "
                       f"{'matches the article' if result.matches else 'DIFFERS from the article'}")
         if not result.matches:
-            failures.append(path.stem)
+            failures.append(stem)
     console.print(f"\nledger: {database.resolve()}")
     if failures:
         raise CheckFailed(f"scenarios differ from the article: {', '.join(failures)}")
@@ -290,7 +492,7 @@ def demo_command(demo_db: str, out: str) -> None:
 @pass_context
 def init_command(ctx: Context) -> None:
     """Create an empty ledger (tables for events and views)."""
-    with ctx.ledger(create=True), reported():
+    with ctx.ledger("create"):
         pass
     console.print(f"ledger ready at {ctx.db or 'the store the environment names'}")
 
@@ -313,7 +515,7 @@ def define_offer_command(ctx: Context, offer_id: str, price: Decimal, currency: 
                          daily_rate_places: int | None, refund_window_days: int | None,
                          rounding: str, key: str | None) -> None:
     """Add an offer to the catalog, or revise its terms for new purchases and renewals."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.define_offer(OfferTerms.create(
             offer_id, price=price, currency=currency, term=term, billing=billing,
             convention=convention, name=name, daily_rate_places=daily_rate_places,
@@ -334,7 +536,7 @@ def open_account_command(ctx: Context, account: str, billing_day: int, name: str
                          currency: str | None, locale: str | None, day: date | None,
                          key: str | None) -> None:
     """Open a billing account."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.open_account(account, billing_day=billing_day, name=name, currency=currency,
                             locale=locale, effective_date=day, idempotency_key=key)
     console.print(f"account {account} opened")
@@ -363,7 +565,7 @@ def subscription_command(name: str, help_text: str) -> Callable[[Callable[..., N
 def purchase_command(ctx: Context, account: str, subscription: str, day: date | None, offer: str,
                      quantity: int, trial: bool, trial_days: int, auto_renew: bool,
                      key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.purchase(account, subscription, offer, quantity, effective_date=day, trial=trial,
                         trial_days=trial_days, auto_renew=auto_renew, idempotency_key=key)
     console.print(f"{account}/{subscription}: purchased {quantity} x {offer}")
@@ -373,7 +575,7 @@ def purchase_command(ctx: Context, account: str, subscription: str, day: date | 
 @click.argument("quantity", type=int)
 def change_quantity_command(ctx: Context, account: str, subscription: str, day: date | None,
                             quantity: int, key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.change_quantity(account, subscription, quantity, effective_date=day,
                                idempotency_key=key)
     console.print(f"{account}/{subscription}: {quantity} licenses")
@@ -382,7 +584,7 @@ def change_quantity_command(ctx: Context, account: str, subscription: str, day: 
 @subscription_command("suspend", "Suspend a subscription.")
 def suspend_command(ctx: Context, account: str, subscription: str, day: date | None,
                     key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.suspend(account, subscription, effective_date=day, idempotency_key=key)
     console.print(f"{account}/{subscription}: suspended")
 
@@ -390,7 +592,7 @@ def suspend_command(ctx: Context, account: str, subscription: str, day: date | N
 @subscription_command("reactivate", "Reactivate a suspended subscription.")
 def reactivate_command(ctx: Context, account: str, subscription: str, day: date | None,
                        key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.reactivate(account, subscription, effective_date=day, idempotency_key=key)
     console.print(f"{account}/{subscription}: reactivated")
 
@@ -400,7 +602,7 @@ def reactivate_command(ctx: Context, account: str, subscription: str, day: date 
               show_default=True)
 def cancel_command(ctx: Context, account: str, subscription: str, day: date | None,
                    channel: str, key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.cancel(account, subscription, channel=channel, effective_date=day,
                       idempotency_key=key)
     console.print(f"{account}/{subscription}: cancelled ({channel})")
@@ -409,7 +611,7 @@ def cancel_command(ctx: Context, account: str, subscription: str, day: date | No
 @subscription_command("add-payment-method", "Add a payment method (a trial then converts at its end).")
 def add_payment_method_command(ctx: Context, account: str, subscription: str,
                                day: date | None, key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.add_payment_method(account, subscription, effective_date=day, idempotency_key=key)
     console.print(f"{account}/{subscription}: payment method added")
 
@@ -418,7 +620,7 @@ def add_payment_method_command(ctx: Context, account: str, subscription: str,
 @click.argument("setting", type=click.Choice(["on", "off"]))
 def set_auto_renew_command(ctx: Context, account: str, subscription: str, day: date | None,
                            setting: str, key: str | None) -> None:
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.set_auto_renew(account, subscription, setting == "on", effective_date=day,
                               idempotency_key=key)
     console.print(f"{account}/{subscription}: auto-renew {setting}")
@@ -434,7 +636,7 @@ def set_auto_renew_command(ctx: Context, account: str, subscription: str, day: d
 def record_payment_command(ctx: Context, account: str, amount: Decimal, day: date | None,
                            reference: str, key: str | None) -> None:
     """Record a payment received from an account."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger() as ledger:
         ledger.record_payment(account, amount, effective_date=day, reference=reference,
                               idempotency_key=key)
     console.print(f"{account}: payment of {amount} recorded")
@@ -443,21 +645,40 @@ def record_payment_command(ctx: Context, account: str, amount: Decimal, day: dat
 # ---------------------------------------------------------------------------- billing
 @main.command("bill")
 @click.option("--until", "until", required=True, type=DATE,
-              help="Cut every billing date up to and including this one.")
+              help="Cut every billing date up to and including this one (not after today).")
 @pass_context
 def bill_command(ctx: Context, until: date) -> None:
-    """Advance through UNTIL: trial ends, renewals and billing dates, in date order."""
-    with ctx.ledger() as ledger, reported():
-        issued = ledger.bill(until)  # a pinned (--today) clock moves forward with the run
-        rows = {row["invoice_number"]: row for row in ledger.invoices()}
+    """Do everything due through UNTIL: trial ends, renewals and billing dates, in date
+    order. UNTIL may not be after today (with --today too: the pinned clock does not move).
+
+    If the run stops at one account (a database failure), what it issued is printed, one
+    line names the account and the cause, and running it again completes it."""
+    stopped: BillingRunIncomplete | None = None
+    with ctx.ledger() as ledger:
+        try:
+            issued = ledger.bill(until, advance_clock=False)
+        except BillingRunIncomplete as error:
+            stopped, issued = error, error.issued
+        try:
+            rows = {row["invoice_number"]: row for row in ledger.invoices()} if issued else {}
+        except Exception:
+            if stopped is None:
+                raise
+            rows = {}  # the store is failing: the numbers are what is known
     table = Table(title=f"Invoices issued through {until.isoformat()}", title_justify="left")
     for column in ("Invoice", "Account", "Billing date"):
         table.add_column(column)
     table.add_column("Amount due", justify="right")
     for number in issued:
-        row = rows[number]
-        table.add_row(number, row["account"], row["billing_date"], row["amount_due"])
-    console.print(table if issued else f"nothing new to invoice through {until.isoformat()}")
+        row = rows.get(number, {})
+        table.add_row(number, row.get("account", ""), row.get("billing_date", ""),
+                      row.get("amount_due", ""))
+    if issued:
+        console.print(table)
+    elif stopped is None:
+        console.print(f"nothing new to invoice through {until.isoformat()}")
+    if stopped is not None:
+        raise failure(stopped)
 
 
 def _invoice_account(ledger: Ledger, account: str | None, day: date) -> str:
@@ -479,18 +700,22 @@ def _invoice_account(ledger: Ledger, account: str | None, day: date) -> str:
 @click.option("--account", help="Only this account [default: every account billed that date].")
 @pass_context
 def recon_command(ctx: Context, day: date, out: str, account: str | None) -> None:
-    """Write a billing date's reconciliation file(s)."""
-    with ctx.ledger() as ledger, reported():
+    """Write a billing date's reconciliation file(s): OUT/reconciliation-DATE.csv, or with
+    several accounts OUT/ACCOUNT/reconciliation-DATE.csv. Every file is read and every name
+    checked before any is written."""
+    name = reconciliation_file_name(day)
+    with ctx.ledger("read") as ledger:
         if account is not None:
-            paths = [ledger.write_reconciliation(account, day, out)]
+            owners = [account]
         else:
             owners = [row["account"] for row in ledger.invoices()
                       if row["billing_date"] == day.isoformat()]
             if not owners:
                 raise UnknownInvoice(f"no invoice is dated {day.isoformat()}")
-            folder = Path(out)
-            paths = [ledger.write_reconciliation(owner, day, folder / owner if len(owners) > 1 else folder)
-                     for owner in owners]
+        contents = [ledger.reconciliation(owner, day) for owner in owners]
+        names: list[list[str]] = [[owner, name] for owner in owners] if len(owners) > 1 else [[name]]
+        paths = outputs.plan(out, names)
+        outputs.write(dict(zip(paths, contents, strict=True)))
     for path in paths:
         console.print(f"wrote {path}")
 
@@ -506,7 +731,7 @@ def recon_command(ctx: Context, day: date, out: str, account: str | None) -> Non
 def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, locale: str | None,
                     out: str | None) -> None:
     """Show an issued invoice."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         key = _invoice_account(ledger, account, day)
         document = ledger.invoice(key, day)
         if fmt == "table" and out is not None:
@@ -517,10 +742,11 @@ def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, loca
             "json": lambda: ledger.invoice_json(key, day),
         }[fmt]() if fmt != "table" else None
     if out is not None and text is not None:
-        Path(out).write_text(text, "utf-8")
+        with reported():
+            Path(out).write_text(text, "utf-8")  # the file given, as it is (a device too)
         console.print(f"wrote {out}")
     elif text is not None:
-        sys.stdout.write(text)
+        write_out(text)
     else:
         console.print(billing_table(f"{document['invoice_number']} - {document['account_name']} - "
                                     f"{document['billing_date']}", document))
@@ -534,7 +760,7 @@ def invoice_command(ctx: Context, day: date, account: str | None, fmt: str, loca
 @pass_context
 def invoices_command(ctx: Context, account: str | None) -> None:
     """List issued invoices."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         rows = ledger.invoices(account)
     table = Table(title="Issued invoices", title_justify="left")
     for column in ("Invoice", "Account", "Billing date", "Digest (SHA-256)"):
@@ -552,7 +778,7 @@ def invoices_command(ctx: Context, account: str | None) -> None:
 @pass_context
 def preview_command(ctx: Context, account: str, day: date | None) -> None:
     """The lines the next billing date would hold, issuing nothing."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         lines = ledger.preview(account, day)
         when = day or ledger.next_billing_date(account)
     console.print(lines_table(f"{account} - preview of {when.isoformat()} (nothing issued)", lines)
@@ -564,18 +790,20 @@ def preview_command(ctx: Context, account: str, day: date | None) -> None:
 @pass_context
 def rebuild_command(ctx: Context) -> None:
     """Empty every view and rebuild it from the log."""
-    with ctx.ledger() as ledger, reported(), progress_bar("rebuilding views") as update:
+    with ctx.ledger("maintain") as ledger, progress_bar("rebuilding views") as update:
         count = ledger.rebuild(update)
     console.print(f"rebuilt the views from {count} events")
 
 
 @main.command("project")
-@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1, max=bounds.BATCH_MAX), default=500,
+              show_default=True)
 @click.option("--verbose", is_flag=True, help="Print the tracked position after every batch.")
 @click.option("--follow", is_flag=True, help="Keep following the log (a projection worker).")
-@click.option("--interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+@click.option("--interval", type=click.FloatRange(min=0.01, max=3600), default=1.0,
+              show_default=True,
               help="With --follow: seconds between polls when the log is quiet.")
-@click.option("--pause", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--pause", type=click.FloatRange(min=0, max=3600), default=0.0, show_default=True,
               help="Seconds to rest between batches, to spare a busy database.")
 @pass_context
 def project_command(ctx: Context, batch_size: int, verbose: bool, follow: bool,
@@ -583,7 +811,7 @@ def project_command(ctx: Context, batch_size: int, verbose: bool, follow: bool,
     """Bring the views up to date with the log (every read does this first). Several of these
     may run at once, on any machine: each batch's rows and position commit together, and a
     batch another worker committed first is skipped."""
-    with ctx.ledger() as ledger, reported(), progress_bar("projecting") as update:
+    with ctx.ledger("maintain") as ledger, progress_bar("projecting") as update:
 
         def report(done: int, total: int) -> None:
             update(done, total)
@@ -614,7 +842,7 @@ def verify_command(ctx: Context, account: str | None, anchor_files: tuple[str, .
             raise Failure(f"{path}: cannot read it: {error}") from None
         with reported():
             anchors.append(verification.parse_anchor(text, path))
-    with ctx.ledger() as ledger, reported(), progress_bar("verifying") as update:
+    with ctx.ledger("read") as ledger, progress_bar("verifying") as update:
         result = ledger.verify(account, anchors=anchors, progress=update)
     table = Table(title="Verification of issued invoices", title_justify="left")
     for column in ("Invoice", "Account", "Billing date", "Result"):
@@ -627,7 +855,7 @@ def verify_command(ctx: Context, account: str | None, anchor_files: tuple[str, .
     for note in result.notes:
         console.print(f"note: {note}")
     for finding in result.findings:
-        errors.print(f"finding: {finding}", markup=False)
+        errors.print(f"finding: {finding}")
     if not result.ok:
         raise CheckFailed(f"{len(result.findings)} finding(s) in {result.positions} log positions "
                           f"and {len(result.checks)} invoices")
@@ -640,9 +868,9 @@ def verify_command(ctx: Context, account: str | None, anchor_files: tuple[str, .
 def anchor_command(ctx: Context) -> None:
     """Print the log's position and head as JSON: keep it outside the database, and check the
     log against it later with `verify --anchor FILE`."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         point = ledger.anchor()
-    sys.stdout.write(json.dumps(point, sort_keys=True) + "\n")
+    write_out(json.dumps(point, sort_keys=True) + "\n")
 
 
 @main.command("explain")
@@ -651,7 +879,7 @@ def anchor_command(ctx: Context) -> None:
 @pass_context
 def explain_command(ctx: Context, invoice_number: str, line: int) -> None:
     """The events and the arithmetic behind LINE (1-based) of an issued invoice."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         found = ledger.explain(invoice_number, line)
     item = found.line
     console.print(f"{found.invoice_number} line {line}: {item['subscription']} "
@@ -679,7 +907,7 @@ def explain_command(ctx: Context, invoice_number: str, line: int) -> None:
 def history_command(ctx: Context, account: str, subscription: str, as_of: date | None,
                     known_at: datetime | None) -> None:
     """A subscription's state on any date, as known at any instant."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         found = ledger.history(account, subscription, as_of=as_of, known_at=known_at)
     title = f"{account}/{subscription}"
     title += f" as effective on {as_of.isoformat()}" if as_of else ""
@@ -697,22 +925,23 @@ def history_command(ctx: Context, account: str, subscription: str, as_of: date |
 
 
 @main.command("feed")
-@click.option("--after", type=click.IntRange(min=0), default=0, show_default=True,
-              help="The position of the last record already handled.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many records.")
+@click.option("--after", type=click.IntRange(min=0, max=bounds.POSITION_MAX), default=0,
+              show_default=True, help="The position of the last record already handled.")
+@click.option("--limit", type=click.IntRange(min=1, max=bounds.POSITION_MAX),
+              help="At most this many records.")
 @pass_context
 def feed_command(ctx: Context, after: int, limit: int | None) -> None:
     """The event feed as JSON lines (one record per line), from a position on."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         for record in ledger.feed(after, limit):
-            sys.stdout.write(json.dumps(record, sort_keys=True) + "\n")
+            write_out(json.dumps(record, sort_keys=True) + "\n")
 
 
 @main.command("accounts")
 @pass_context
 def accounts_command(ctx: Context) -> None:
     """List billing accounts."""
-    with ctx.ledger() as ledger, reported():
+    with ctx.ledger("read") as ledger:
         rows = ledger.accounts()
     table = Table(title="Accounts", title_justify="left")
     for column in ("Account", "Name", "Billing day", "Currency", "Last billing date", "Last amount due"):
@@ -725,29 +954,50 @@ def accounts_command(ctx: Context) -> None:
 
 # ---------------------------------------------------------------------------- entry points
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit status. Usage errors print one line, like every other
-    error."""
+    """Run the CLI and return its exit status. Every error prints one line on stderr, never
+    a traceback: usage errors and invalid input exit 2, failed checks 1, database failures
+    3, anything unexpected 4; output cut short by a closed pipe ends quietly with 141."""
     try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="billing-ledger",
-                  standalone_mode=False)
+        try:
+            main.main(args=list(argv) if argv is not None else None, prog_name="billing-ledger",
+                      standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except (PipeClosed, BrokenPipeError):
+        _quiet_stdout()
+        return EXIT_PIPE
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:
         errors.print("error: aborted")
         return 130
-    except click.ClickException as failure:
-        if isinstance(failure, Failure):
-            failure.show()
+    except click.ClickException as problem:
+        if isinstance(problem, Failure):
+            problem.show()
         else:
-            errors.print(f"error: {failure.format_message()}", markup=False)
-        return failure.exit_code
+            errors.print(f"error: {one_line(problem.format_message())}")
+        return problem.exit_code
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else 1
-    except OSError as failure:  # a file that cannot be read or written (an output path)
-        where = f"{failure.filename}: " if failure.filename else ""
-        errors.print(f"error: {where}{failure.strerror or failure}", markup=False)
-        return 2
+    except KeyboardInterrupt:
+        errors.print("error: interrupted")
+        return 130
+    except Exception as error:  # the one place that turns any other error into a line
+        unexpected = failure(error)
+        unexpected.show()
+        return int(unexpected.exit_code)
     return 0
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush at exit does not
+    report the closed pipe again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
 
 
 def entry() -> None:

@@ -1,21 +1,26 @@
 """The ledger's exceptions: one hierarchy, each naming what was wrong.
 
 Every command checks its input before anything is recorded, so a command that raises one of
-these has appended nothing.
+these has appended nothing (a billing run that stops part-way, BillingRunIncomplete, keeps
+the billing dates it cut before, each of them whole). Each value's bounds are in
+:mod:`ledger.bounds`.
 
     LedgerError
     +-- InvalidInput (ValueError)          bad values: quantities, dates, offers, accounts
     |   +-- InvalidQuantity
     |   +-- InvalidOffer
     |   +-- InvalidAccount
+    |   +-- InvalidPayment                 an amount, its places, an account without a currency
     |   +-- InvalidClockTime
     |   +-- EffectiveDateOutOfOrder
     |   +-- EffectiveDateInFuture
     |   +-- EffectiveDateTooOld
     |   +-- NothingToChange
+    |   +-- InvalidOutputPath              a file name that would leave --out, or an unwritable --out
     +-- NotFound (LookupError)             unknown subscription, offer, account, invoice, line
     |   +-- UnknownSubscription, UnknownOffer, UnknownAccount, UnknownInvoice, UnknownLine,
     |   +-- MissingDatabase
+    |   +-- NotALedger                     a file or schema without the ledger's tables
     +-- AlreadyExists                      a second purchase or account under a taken key
     |   +-- DuplicateSubscription, DuplicateAccount
     +-- InvalidTransition                  the subscription's state forbids the action
@@ -23,6 +28,8 @@ these has appended nothing.
     |   +-- TrialCannotBeCancelled, NotATrial, OnlineCancellationRefused
     +-- ConcurrencyConflict                the command kept losing races; nothing was recorded
     +-- IdempotencyConflict                a key reused with a different payload
+    +-- BillingRunIncomplete               a billing run stopped at one account (names it and
+    |                                      the cause; what it issued before stands)
     +-- StoreError                         the database itself failed
         +-- LogAltered                     the log's seals show it was altered; nothing recorded
         +-- UnreadableValue                a stored value of an unknown version or shape
@@ -51,6 +58,11 @@ class InvalidAccount(InvalidInput):
     pass
 
 
+class InvalidPayment(InvalidInput):
+    """A payment's amount is out of bounds, has more places than the account's currency,
+    or the account's currency is not known yet."""
+
+
 class InvalidClockTime(InvalidInput):
     pass
 
@@ -70,6 +82,11 @@ class EffectiveDateTooOld(InvalidInput):
 
 class NothingToChange(InvalidInput):
     """The command would leave the subscription exactly as it is."""
+
+
+class InvalidOutputPath(InvalidInput):
+    """An output folder that cannot be written, or a file name derived from an id that
+    would climb out of it or exceed the file system's limit; nothing was written."""
 
 
 class NotFound(LedgerError, LookupError):
@@ -98,6 +115,11 @@ class UnknownLine(NotFound):
 
 class MissingDatabase(NotFound):
     """No ledger database exists at the given location."""
+
+
+class NotALedger(NotFound):
+    """The location exists but holds no billing ledger (another application's SQLite file,
+    an empty PostgreSQL schema); nothing was created in it."""
 
 
 class AlreadyExists(LedgerError):
@@ -150,6 +172,28 @@ class ConcurrencyConflict(LedgerError):
 
 class IdempotencyConflict(LedgerError):
     """An idempotency key was reused for a different command or payload."""
+
+
+class BillingRunIncomplete(LedgerError):
+    """A billing run stopped at one account. Every billing date cut before it stands (each
+    cut is one atomic write), ``issued`` lists the invoices the run issued, and running it
+    again completes it. The error that stopped it is the cause."""
+
+    def __init__(self, account: str, cause: BaseException, issued: list[str] | None = None) -> None:
+        self.account = account
+        self.cause = cause
+        self.issued = list(issued or [])
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        done = (f"; issued before it: {', '.join(self.issued)}" if self.issued
+                else "; nothing was issued")
+        detail = " ".join(str(self.cause).split()) or type(self.cause).__name__
+        return (f"the billing run stopped at account {self.account!r}: {detail}{done}; "
+                "run it again to complete it")
+
+    def with_issued(self, issued: list[str]) -> BillingRunIncomplete:
+        return BillingRunIncomplete(self.account, self.cause, issued)
 
 
 class StoreError(LedgerError):

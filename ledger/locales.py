@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
 
+from ledger.bounds import shown
 from ledger.errors import InvalidInput
 
 #: The languages of the seed documents, and English.
@@ -15,11 +16,14 @@ def normalise(locale: str | None) -> str:
     """``it-IT``, ``it_it``, ``it`` -> ``it_IT``; refuses a locale invoices are not in."""
     if locale is None:
         return DEFAULT_LOCALE
+    unknown = InvalidInput(f"unknown locale {shown(locale)}; one of {', '.join(LOCALES)}")
+    if not isinstance(locale, str) or len(locale) > 35 or not locale.isprintable():
+        raise unknown  # (35: the longest locale tag Babel knows is shorter)
     try:
-        parsed = Locale.parse(str(locale).replace("-", "_"))
+        parsed = Locale.parse(locale.replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
-        raise InvalidInput(f"unknown locale {locale!r}; one of {', '.join(LOCALES)}") from None
+        raise unknown from None
     for supported in LOCALES:
         if Locale.parse(supported).language == parsed.language:
             return supported
-    raise InvalidInput(f"invoices are not translated into {locale!r}; one of {', '.join(LOCALES)}")
+    raise InvalidInput(f"invoices are not translated into {shown(locale)}; one of {', '.join(LOCALES)}")

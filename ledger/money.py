@@ -34,8 +34,8 @@ def currency_places(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
-def is_currency_code(code: str) -> bool:
-    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+def is_currency_code(code: object) -> bool:
+    return isinstance(code, str) and len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
 
 
 def quantize(amount: Decimal, places: int, rounding: Rounding = Rounding.HALF_UP) -> Decimal:

@@ -7,11 +7,12 @@ old subscription never depends on what the catalog says today.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import Enum
 from typing import Any, ClassVar
 
+from ledger import bounds
 from ledger.errors import InvalidOffer
 from ledger.money import Rounding, is_currency_code, parse_decimal
 
@@ -72,33 +73,36 @@ class OfferTerms:
         refund_window_days: int | None = None,
         rounding: str | Rounding = Rounding.HALF_UP,
     ) -> OfferTerms:
-        """Validated terms; :class:`~ledger.errors.InvalidOffer` names the field at fault."""
-        if not isinstance(offer_id, str) or not offer_id.strip():
-            raise InvalidOffer("offer id must be a non-empty string")
+        """Validated terms; :class:`~ledger.errors.InvalidOffer` names the field at fault.
+        The bounds (:mod:`ledger.bounds`): the offer id is an id, the name 1-200 printable
+        characters, the price 0 to 1,000,000,000 with at most the currency's places,
+        ``daily_rate_places`` 0-10, ``refund_window_days`` 0-366."""
+        bounds.identifier(offer_id, "offer id", InvalidOffer)
         where = f"offer {offer_id!r}"
         try:
             amount = parse_decimal(price, f"{where}: price")
         except ValueError as error:
             raise InvalidOffer(str(error)) from None
-        if amount < 0:
-            raise InvalidOffer(f"{where}: price must not be negative, got {amount}")
-        if not isinstance(currency, str) or not is_currency_code(currency):
-            raise InvalidOffer(f"{where}: currency must be an ISO 4217 code such as USD, got {currency!r}")
-        if term not in TERMS:
-            raise InvalidOffer(f"{where}: term must be one of {', '.join(TERMS)}, got {term!r}")
+        if not is_currency_code(currency):
+            raise InvalidOffer(f"{where}: currency must be an ISO 4217 code such as USD, "
+                               f"got {bounds.shown(currency)}")
+        amount = bounds.price(amount, currency, f"{where}: price", InvalidOffer)
+        if not isinstance(term, str) or term not in TERMS:
+            raise InvalidOffer(f"{where}: term must be one of {', '.join(TERMS)}, "
+                               f"got {bounds.shown(term)}")
         billing_frequency = _enum(BillingFrequency, billing, f"{where}: billing")
         rating_convention = _enum(Convention, convention, f"{where}: convention")
         if billing_frequency is BillingFrequency.ANNUAL and term != "P1Y":
             raise InvalidOffer(f"{where}: annual billing needs a P1Y term, got {term}")
         places = DEFAULT_DAILY_RATE_PLACES if daily_rate_places is None else daily_rate_places
-        if not _is_int(places) or not 0 <= places <= 10:
-            raise InvalidOffer(f"{where}: daily_rate_places must be a whole number 0-10, got {places!r}")
+        places = bounds.whole(places, f"{where}: daily_rate_places", 0,
+                              bounds.DAILY_RATE_PLACES_MAX, InvalidOffer)
         window = DEFAULT_REFUND_WINDOW_DAYS if refund_window_days is None else refund_window_days
-        if not _is_int(window) or window < 0:
-            raise InvalidOffer(f"{where}: refund_window_days must be a whole number >= 0, got {window!r}")
+        window = bounds.whole(window, f"{where}: refund_window_days", 0,
+                              bounds.REFUND_WINDOW_DAYS_MAX, InvalidOffer)
         return cls(
             offer_id=offer_id,
-            name=name if name else offer_id,
+            name=bounds.name(name, f"{where}: name", InvalidOffer) if name else offer_id,
             price=amount,
             currency=currency,
             term=term,
@@ -108,6 +112,23 @@ class OfferTerms:
             refund_window_days=window,
             rounding=_enum(Rounding, rounding, f"{where}: rounding"),
         )
+
+    @classmethod
+    def checked(cls, terms: object) -> OfferTerms:
+        """``terms`` (built directly rather than by :meth:`create`) checked against the same
+        bounds; :class:`~ledger.errors.InvalidOffer` if any field is out of them."""
+        if not isinstance(terms, OfferTerms):
+            raise InvalidOffer(f"offer terms must be OfferTerms (see OfferTerms.create), "
+                               f"got {bounds.shown(terms)}")
+        valid = OfferTerms.create(
+            terms.offer_id, price=terms.price, currency=terms.currency, term=terms.term,
+            billing=terms.billing, convention=terms.convention, name=terms.name,
+            daily_rate_places=terms.daily_rate_places,
+            refund_window_days=terms.refund_window_days, rounding=terms.rounding,
+        )
+        # Terms already valid are kept as given (a later version's subclass stays itself).
+        same = all(getattr(valid, f.name) == getattr(terms, f.name) for f in fields(OfferTerms))
+        return terms if same else valid
 
     @property
     def months_per_term(self) -> int:
@@ -122,16 +143,12 @@ class OfferTerms:
         return self  # immutable: aggregates cached by the repository share it safely
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _enum(kind: type[Any], value: object, what: str) -> Any:
     try:
         return kind(value)
-    except ValueError:
+    except (ValueError, TypeError):
         choices = ", ".join(member.value for member in kind)
-        raise InvalidOffer(f"{what} must be one of {choices}, got {value!r}") from None
+        raise InvalidOffer(f"{what} must be one of {choices}, got {bounds.shown(value)}") from None
 
 
 def renewal_terms(current: OfferTerms, catalog: OfferTerms | None) -> OfferTerms:

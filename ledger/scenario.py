@@ -10,17 +10,20 @@ names the action (by its 1-based position) and the field at fault.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ledger import bounds
+from ledger.bounds import shown
 from ledger.charges import normalise_charge_type
 from ledger.errors import (
     DuplicateSubscription,
@@ -39,6 +42,7 @@ from ledger.money import format_money, parse_decimal
 from ledger.offers import OfferTerms
 
 FORMAT = 1
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 ACTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # action: (required fields, optional fields), besides date, action and subscription
@@ -122,8 +126,14 @@ class _DecimalLoader(yaml.SafeLoader):
     """YAML with floats read as ``Decimal`` from their text (``48.00`` stays exact)."""
 
 
-def _decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
+def _decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
+    """A YAML float as a ``Decimal`` from its text; one with no decimal spelling (``.nan``,
+    ``.inf``, ``1:30.5``) stays text, so the field's check names it."""
+    text = str(loader.construct_scalar(node))
+    try:
+        return Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        return text
 
 
 def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -152,8 +162,18 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
     try:
         data = yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as error:
-        raise ScenarioError(source, "document", None, f"not valid YAML: {error}") from None
+        raise ScenarioError(source, "document", None, _yaml_problem(error)) from None
+    except RecursionError:
+        raise ScenarioError(source, "document", None, "nested too deeply") from None
     return _Parser(source).scenario(data)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error in one line: where, and what."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    what = getattr(error, "problem", None) or getattr(error, "context", None) or str(error)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"not valid YAML{where}: {' '.join(str(what).split())}"
 
 
 class _Parser:
@@ -163,6 +183,16 @@ class _Parser:
 
     def fail(self, where: str, field_name: str | None, message: str) -> ScenarioError:
         return ScenarioError(self.source, where, field_name, message)
+
+    def bounded(self, check: Callable[..., Any], value: Any, where: str, field_name: str,
+                *args: Any) -> Any:
+        """``check(value, field_name, *args)`` from :mod:`ledger.bounds`, its refusal as a
+        scenario error naming the field."""
+        try:
+            return check(value, field_name, *args)
+        except InvalidInput as error:
+            message = str(error).removeprefix(f"{field_name} ")  # the error names the field
+            raise self.fail(where, field_name, message) from None
 
     def mapping(self, value: Any, where: str, field_name: str | None = None) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -176,17 +206,21 @@ class _Parser:
 
     def text(self, value: Any, where: str, field_name: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-            raise self.fail(where, field_name, f"must be a non-empty string, got {value!r}")
+            raise self.fail(where, field_name, f"must be a non-empty string, got {shown(value)}")
         return str(value)
+
+    def identifier(self, value: Any, where: str, field_name: str) -> str:
+        return str(self.bounded(bounds.identifier, self.text(value, where, field_name), where,
+                                field_name))
 
     def integer(self, value: Any, where: str, field_name: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(where, field_name, f"must be a whole number, got {value!r}")
+            raise self.fail(where, field_name, f"must be a whole number, got {shown(value)}")
         return value
 
     def boolean(self, value: Any, where: str, field_name: str) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(where, field_name, f"must be true or false, got {value!r}")
+            raise self.fail(where, field_name, f"must be true or false, got {shown(value)}")
         return value
 
     def day(self, value: Any, where: str, field_name: str) -> date:
@@ -194,12 +228,19 @@ class _Parser:
             raise self.fail(where, field_name, f"must be a date (YYYY-MM-DD), not a time: {value}")
         if isinstance(value, date):
             return value
-        if isinstance(value, str):
+        if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
             try:
                 return date.fromisoformat(value.strip())
             except ValueError:
-                pass
-        raise self.fail(where, field_name, f"must be a date in ISO 8601 (YYYY-MM-DD), got {value!r}")
+                raise self.fail(where, field_name, f"no such day: {value.strip()}") from None
+        raise self.fail(where, field_name,
+                        f"must be a date in ISO 8601 (YYYY-MM-DD), got {shown(value)}")
+
+    def business_day(self, value: Any, where: str, field_name: str) -> date:
+        """A date an action happens on or the ledger runs through (within the bounds)."""
+        day: date = self.bounded(bounds.business_date, self.day(value, where, field_name), where,
+                                 field_name)
+        return day
 
     def money(self, value: Any, where: str, field_name: str) -> Decimal:
         try:
@@ -221,13 +262,14 @@ class _Parser:
         self.extra_keys(top, {"format", "account", "offers", "actions", "until", "expect",
                               "name", "description"}, "document")
         account = self.mapping(self.require(top, "account", "document"), "account")
-        account_id = self.text(self.require(account, "id", "account"), "account", "id")
+        account_id = self.identifier(self.require(account, "id", "account"), "account", "id")
         billing_day = self.integer(self.require(account, "billing_day", "account"), "account",
                                    "billing_day")
         if not 1 <= billing_day <= 31:
-            raise self.fail("account", "billing_day", f"must be from 1 to 31, got {billing_day}")
+            raise self.fail("account", "billing_day", f"must be from 1 to 31, got {shown(billing_day)}")
         name = account.get("name")
-        account_name = self.text(name, "account", "name") if name is not None else account_id
+        account_name = (self.bounded(bounds.name, self.text(name, "account", "name"), "account",
+                                     "name") if name is not None else account_id)
         locale = account.get("locale")
         if locale is not None:
             try:
@@ -237,7 +279,7 @@ class _Parser:
         self.extra_keys(account, {"id", "name", "billing_day", "locale"}, "account")
         offers = self.offers(self.require(top, "offers", "document"))
         actions = self.actions(self.require(top, "actions", "document"), offers)
-        until = self.day(self.require(top, "until", "document"), "document", "until")
+        until = self.business_day(self.require(top, "until", "document"), "document", "until")
         if actions and until < actions[-1].day:
             raise self.fail("document", "until", f"{until.isoformat()} is before the last action's "
                             f"date {actions[-1].day.isoformat()}")
@@ -285,13 +327,13 @@ class _Parser:
         for index, raw in enumerate(value, start=1):
             where = f"action {index}"
             item = self.mapping(raw, where)
-            day = self.day(self.require(item, "date", where), where, "date")
+            day = self.business_day(self.require(item, "date", where), where, "date")
             kind = self.text(self.require(item, "action", where), where, "action")
             if kind not in ACTION_FIELDS:
                 raise self.fail(where, "action", f"unknown action {kind!r}; one of "
                                 f"{', '.join(ACTION_FIELDS)}")
-            subscription = self.text(self.require(item, "subscription", where), where,
-                                     "subscription")
+            subscription = self.identifier(self.require(item, "subscription", where), where,
+                                           "subscription")
             required, optional = ACTION_FIELDS[kind]
             fields = {k: v for k, v in item.items() if k not in {"date", "action", "subscription"}}
             for key in fields:
@@ -311,10 +353,8 @@ class _Parser:
         checked: dict[str, Any] = {}
         for key, value in fields.items():
             if key == "quantity":
-                quantity = self.integer(value, where, key)
-                if quantity < 1:
-                    raise self.fail(where, key, f"must be at least 1, got {quantity}")
-                checked[key] = quantity
+                checked[key] = self.bounded(bounds.quantity, self.integer(value, where, key),
+                                            where, key)
             elif key == "offer":
                 offer = self.text(value, where, key)
                 if offer not in offers:
@@ -324,10 +364,8 @@ class _Parser:
             elif key in {"trial", "auto_renew", "enabled"}:
                 checked[key] = self.boolean(value, where, key)
             elif key == "trial_days":
-                days = self.integer(value, where, key)
-                if days < 1:
-                    raise self.fail(where, key, f"must be at least 1, got {days}")
-                checked[key] = days
+                checked[key] = self.bounded(bounds.whole, self.integer(value, where, key), where,
+                                            key, 1, bounds.TRIAL_DAYS_MAX)
             elif key == "channel":
                 channel = self.text(value, where, key)
                 if channel not in {"online", "assisted"}:

@@ -9,8 +9,10 @@ eventsourcing library's own environment variables (``PERSISTENCE_MODULE``, ``SQL
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -19,6 +21,7 @@ from ledger.errors import InvalidInput
 DEFAULT_DB = "ledger.sqlite"
 DB_ENV_VAR = "BILLING_LEDGER_DB"
 
+_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _POSTGRES_QUERY_KEYS = {
     "schema": "POSTGRES_SCHEMA",
     "pool_size": "POSTGRES_POOL_SIZE",
@@ -37,13 +40,17 @@ def store_env(location: str | os.PathLike[str]) -> dict[str, str]:
     text = os.fspath(location)
     if is_postgres(text):
         url = urlparse(text)
+        try:
+            port = url.port
+        except ValueError as error:
+            raise InvalidInput(f"a PostgreSQL URL's port: {error}") from None
         if not url.hostname or not url.path.strip("/"):
             raise InvalidInput(f"a PostgreSQL URL needs a host and a database name: {text!r}")
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(url.path.lstrip("/")),
             "POSTGRES_HOST": url.hostname,
-            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_PORT": str(port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
         }
@@ -52,7 +59,14 @@ def store_env(location: str | os.PathLike[str]) -> dict[str, str]:
                 raise InvalidInput(
                     f"unknown PostgreSQL URL option {key!r}; known: {', '.join(_POSTGRES_QUERY_KEYS)}"
                 )
-            env[_POSTGRES_QUERY_KEYS[key]] = values[-1]
+            value = values[-1]
+            if key == "schema" and not _SCHEMA.fullmatch(value):
+                raise InvalidInput("a PostgreSQL schema name must be 1-63 characters from "
+                                   f"a-z A-Z 0-9 _ $, not starting with a digit or $: {value!r}")
+            if key != "schema" and not (value.isascii() and value.isdigit() and len(value) < 10):
+                raise InvalidInput(f"PostgreSQL URL option {key} must be a whole number of at "
+                                   f"most 9 digits, got {value!r}")
+            env[_POSTGRES_QUERY_KEYS[key]] = value
         return env
     if text.startswith("sqlite://"):
         # SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute/path.db
@@ -60,6 +74,19 @@ def store_env(location: str | os.PathLike[str]) -> dict[str, str]:
     if not text:
         raise InvalidInput("the SQLite database path is empty")
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": text}
+
+
+def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
+    """The file behind a SQLite location, or None for PostgreSQL."""
+    env = store_env(location)
+    name = env.get("SQLITE_DBNAME")
+    return Path(name) if name else None
+
+
+def creates_tables(env: Mapping[str, str]) -> bool:
+    """False when the environment says the store's tables must not be created
+    (``CREATE_TABLE=false``, as a read-only :class:`~ledger.api.Ledger` sets it)."""
+    return env.get("CREATE_TABLE", "true").strip().lower() not in {"false", "f", "no", "n", "off", "0"}
 
 
 def _connect(env: Mapping[str, str]) -> Any:
@@ -80,7 +107,7 @@ def prepare(env: Mapping[str, str]) -> None:
     """Create the PostgreSQL schema a location names, if it does not exist yet (the tables in
     it are created by the eventsourcing library and the view store on first use)."""
     schema = env.get("POSTGRES_SCHEMA")
-    if not _is_postgres_env(env) or not schema:
+    if not _is_postgres_env(env) or not schema or not creates_tables(env):
         return
     from psycopg import sql
 

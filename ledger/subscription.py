@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger import ids
+from ledger import bounds, ids
 from ledger.aggregate import LedgerAggregate
 from ledger.charges import ChargeLine
 from ledger.dates import ONE_DAY, Period, renewed_term, term_period
@@ -27,7 +27,6 @@ from ledger.errors import (
     EffectiveDateOutOfOrder,
     EffectiveDateTooOld,
     InvalidInput,
-    InvalidQuantity,
     InvalidTransition,
     NotATrial,
     NothingToChange,
@@ -70,11 +69,7 @@ class Channel(Enum):
 
 
 def _positive_quantity(quantity: object, what: str = "quantity") -> int:
-    if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise InvalidQuantity(f"{what} must be a whole number of licenses, got {quantity!r}")
-    if quantity < 1:
-        raise InvalidQuantity(f"{what} must be at least 1, got {quantity}")
-    return quantity
+    return bounds.quantity(quantity, what)  # 1 to bounds.QUANTITY_MAX
 
 
 class Subscription(LedgerAggregate):
@@ -196,13 +191,15 @@ class Subscription(LedgerAggregate):
     ) -> Subscription:
         """Buy ``quantity`` licenses of ``offer`` (or start a trial of it)."""
         _positive_quantity(quantity)
-        if not isinstance(key, str) or not key.strip():
-            raise InvalidInput(f"subscription id must be a non-empty string, got {key!r}")
-        trial_end: date | None = None
-        if trial:
-            if not isinstance(trial_days, int) or isinstance(trial_days, bool) or trial_days < 1:
-                raise InvalidInput(f"trial_days must be a whole number >= 1, got {trial_days!r}")
-            trial_end = effective_date + timedelta(days=trial_days)
+        bounds.identifier(key, "subscription id")
+        bounds.business_date(effective_date, "effective date")
+        if not isinstance(offer, OfferTerms):
+            raise InvalidInput(f"offer must be OfferTerms, got {bounds.shown(offer)}")
+        for flag, value in (("trial", trial), ("auto_renew", auto_renew)):
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{flag} must be true or false, got {bounds.shown(value)}")
+        days = bounds.trial_days(trial_days)
+        trial_end = effective_date + timedelta(days=days) if trial else None
         return cls(
             account=account,
             key=key,

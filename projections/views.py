@@ -410,6 +410,45 @@ class _Views:
             cursor.execute(self._sql(f"SELECT * FROM {{p}}{table} ORDER BY {', '.join(key)}"))
             return [dict(row) for row in cursor.fetchall()]
 
+    def fingerprint(self) -> str | None:
+        """The shape the stored view tables were made to (None: no view tables), read
+        without creating or changing anything."""
+        with self._transaction(commit=False) as cursor:
+            cursor.execute(self._sql("SELECT fingerprint FROM {p}schema"))
+            row = cursor.fetchone()
+        return None if row is None else str(row["fingerprint"])
+
+    def dump(self, application_name: str) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        """Every row of every view table and the position they stand at, read in one
+        snapshot (to copy the views somewhere else)."""
+        with self._transaction(commit=False) as cursor:
+            self._snapshot(cursor)
+            tables: dict[str, list[dict[str, Any]]] = {}
+            for table in VIEW_TABLES:
+                cursor.execute(self._sql(f"SELECT * FROM {{p}}{table}"))
+                tables[table] = [dict(row) for row in cursor.fetchall()]
+            return tables, self._max_tracking_id(application_name, cursor) or 0
+
+    def _snapshot(self, cursor: Any) -> None:
+        """Make the transaction's reads one snapshot (SQLite's already are)."""
+
+    def load(self, tables: dict[str, list[dict[str, Any]]], name: str, position: int) -> None:
+        """Insert rows :meth:`dump` read (into empty views) and set ``name``'s tracking
+        position, in one transaction."""
+        with self._transaction(commit=True) as cursor:
+            for table, rows in tables.items():
+                if not rows:
+                    continue
+                columns = list(rows[0])
+                names = ", ".join(f'"{column}"' for column in columns)
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(
+                    self._sql(f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})"),
+                    [tuple(row[column] for column in columns) for row in rows])
+            cursor.execute(self._sql(f"INSERT INTO {self._tracking_table()} "
+                                     "(application_name, notification_id) VALUES (%s, %s)"),
+                           (name, position))
+
 
 class SQLiteBillingViews(_Views, SQLiteTrackingRecorder):
     """The views in the ledger's SQLite file (tables ``billing_*`` beside ``stored_events``).
@@ -481,6 +520,9 @@ class PostgresBillingViews(_Views, PostgresTrackingRecorder):
 
         for statement in self.view_statements():
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+    def _snapshot(self, cursor: Any) -> None:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def _sql(self, template: str) -> str:
         qualified = f'"{self.datastore.schema}".{self.prefix}'

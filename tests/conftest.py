@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ledger.application import BillingLedger
 from ledger.clock import TestClock
@@ -25,6 +26,18 @@ from ledger.store import store_env
 PG_ADMIN = os.environ.get("BILLING_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 NewStore = Callable[..., str]
+
+#: The hostile-input property tests (tests/api/test_hostile_calls.py,
+#: tests/e2e/test_cli_hostile.py): a few examples on a developer's run; under CI=true 80
+#: examples of 4 to 10 calls each, per test and backend: at least 4 x 80 x 2 x 2 = 1,280
+#: generated inputs (about 1,800 in a typical run).
+HOSTILE_PROFILE = "hostile-ci" if IN_CI else "hostile"
+for _name, _examples in (("hostile", 8), ("hostile-ci", 80)):
+    settings.register_profile(
+        _name, max_examples=_examples, deadline=None, derandomize=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                               HealthCheck.data_too_large],
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,6 +4,7 @@ ledger on a SQLite file with a test clock."""
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -156,3 +157,64 @@ def seed_ledger(path: Path | str, start: date, price: str = "48.00", convention:
     ledger.define_offer(offer(price, convention))
     ledger.open_account("acme", billing_day=billing_day, name="Acme Corp")
     return ledger
+
+
+def seed_hostile(ledger: Ledger) -> None:
+    """The book the hostile-input tests start from: two offers (USD yearly, JPY monthly), one
+    account with one subscription, billed on 15 January 2018 (the clock on 16 January)."""
+    ledger.define_offer(OfferTerms.create("e1", price="48.00", currency="USD", term="P1Y",
+                                          billing="annual", convention="daily-rate"))
+    ledger.define_offer(OfferTerms.create("jpy", price="5000", currency="JPY", term="P1M",
+                                          billing="monthly", convention="exact"))
+    ledger.open_account("contoso", billing_day=15, name="Contoso Ltd", currency="USD")
+    ledger.purchase("contoso", "S1", "e1", 1)
+    ledger.bill(date(2018, 1, 16))
+    ledger.catch_up()
+
+
+def seeded(location: str | Path) -> None:
+    """:func:`seed_hostile` on an empty store."""
+    with Ledger(location, clock=TestClock(date(2018, 1, 13))) as ledger:
+        seed_hostile(ledger)
+
+
+def invoke(argv: list[str]) -> tuple[int, str, str]:
+    """``billing-ledger ARGV`` in this process: its exit status, stdout and stderr."""
+    from ledger import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.run(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+def table_state(location: str | Path) -> dict[str, list[str]]:
+    """Every table of a store (a SQLite file or a PostgreSQL URL's schema) and its rows, in a
+    comparable form: what a refused command or a read must leave exactly as it was."""
+    text = str(location)
+    if text.startswith("postgresql://"):
+        import psycopg
+
+        base, _, schema = text.rpartition("?schema=")
+        state: dict[str, list[str]] = {}
+        with psycopg.connect(base) as conn:
+            tables = [row[0] for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,))]
+            for table in tables:
+                rows = conn.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()
+                state[table] = sorted(repr(row) for row in rows)
+        return state
+    path = Path(text)
+    if not path.exists():
+        return {}
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+    try:
+        tables = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: sorted(repr(row) for row in connection.execute(f'SELECT * FROM "{table}"'))
+                for table in tables}
+    finally:
+        connection.close()

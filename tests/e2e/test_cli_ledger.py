@@ -117,7 +117,7 @@ def test_verify_preview_history_rebuild(ledger_db: Path | str) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["invoice", "--date", "2018-02-30"], "not a date"),
+        (["invoice", "--date", "2018-02-30"], "no such day: 2018-02-30"),
         (["recon", "--date", "15/02/2018", "--out", "OUT"], "not a date"),
         (["invoice", "--date", "2018-03-15"], "no invoice is dated 2018-03-15"),
         (["invoice", "--date", "2018-02-15", "--account", "nobody"], "unknown account 'nobody'"),
