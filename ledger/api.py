@@ -61,6 +61,7 @@ from projections.views import SCHEMA_FINGERPRINT, ViewsCorrupt, _Views
 Progress = Callable[[int, int], None]
 #: What the store's drivers raise when the database itself fails.
 STORE_FAILURES: tuple[type[Exception], ...] = (PersistenceError, sqlite3.Error, psycopg.Error)
+_NOT_YET: tuple[type[Exception], ...] = (*STORE_FAILURES, ViewsCorrupt)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -418,7 +419,7 @@ class Ledger:
             if self.views.fingerprint() != SCHEMA_FINGERPRINT:
                 return False
             position = self.views.position(self.app.name)
-        except (*STORE_FAILURES, ViewsCorrupt):  # no view tables, or no position, yet
+        except _NOT_YET:  # no view tables, or no position, yet
             return False
         return not self.app.recorder.select_notifications(
             start=position, limit=1, topics=TOPICS, inclusive_of_start=False)
