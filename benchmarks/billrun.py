@@ -29,11 +29,11 @@ from typing import Any, cast
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
+from ledger.eventstore import prepare, store_env
 from ledger.offers import OfferTerms
-from ledger.store import prepare, store_env
 from ledger.transcodings import register_ledger_transcodings
 
 OFFERS = (
@@ -75,7 +75,7 @@ class BillRunFigures:
         return self.bill_rate / self.bare_rate if self.bare_rate else 0.0
 
 
-def _record(app: BillingLedger, calls: Calls) -> Callable[[], None]:
+def _record(app: BillingApplication, calls: Calls) -> Callable[[], None]:
     """Record every read and write ``app`` makes until the returned function is called."""
     recorders: dict[str, Any] = {"events": app.recorder}
     if app.snapshots is not None:
@@ -117,7 +117,7 @@ class BareWriter(Application[uuid.UUID]):
         register_ledger_transcodings(transcoder)
 
 
-def _bare_writes(reader: BillingLedger, calls: Calls) -> list[list[Any]]:
+def _bare_writes(reader: BillingApplication, calls: Calls) -> list[list[Any]]:
     """The events ``calls`` saved, decoded and given new aggregate ids (before timing)."""
     groups = []
     for group in calls.writes:
@@ -128,7 +128,7 @@ def _bare_writes(reader: BillingLedger, calls: Calls) -> list[list[Any]]:
     return groups
 
 
-def _bare_replay(reader: BillingLedger, writer: BareWriter, calls: Calls,
+def _bare_replay(reader: BillingApplication, writer: BareWriter, calls: Calls,
                  writes: list[list[Any]]) -> None:
     """What ``calls`` did, done by bare Applications: the same reads, decoded, and the same
     events encoded and saved (under new aggregate ids) in the same transactions."""
@@ -143,8 +143,8 @@ def _bare_replay(reader: BillingLedger, writer: BareWriter, calls: Calls,
 
 def measure_bill_run(location: str, raw_location: str, accounts: int = 10, years: int = 10,
                      log: Callable[[str], None] = print) -> BillRunFigures:
-    app = BillingLedger(store_env(location), clock=TestClock(START))
-    reader = BillingLedger(store_env(location))  # reads and decodes only: a bare reader
+    app = BillingApplication(store_env(location), clock=TestClock(START))
+    reader = BillingApplication(store_env(location))  # reads and decodes only: a bare reader
     raw_env = store_env(raw_location)
     prepare(raw_env)
     writer = BareWriter(env=raw_env)

@@ -99,7 +99,7 @@ def generate(accounts: int, years: int = 3, seed: int = 7, start: date = date(20
 
 
 def play(plan: Plan, app: Any, *, progress: Callable[[int, int], None] | None = None) -> int:
-    """Drive ``plan`` through a ``BillingLedger`` with a ``TestClock`` set at ``plan.start``.
+    """Drive ``plan`` through a ``BillingApplication`` with a ``TestClock`` set at ``plan.start``.
     Returns how many commands were accepted (the domain may refuse some, e.g. a renewal that
     already ended the subscription)."""
     for terms in CATALOG:

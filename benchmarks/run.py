@@ -42,14 +42,14 @@ from benchmarks.billrun import BillRunFigures, measure_bill_run
 from benchmarks.book import generate, play
 from ledger import ids
 from ledger.account import BillingAccount
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
+from ledger.eventstore import prepare, store_env
 from ledger.offers import OfferTerms
-from ledger.store import prepare, store_env
-from projections.billing import TOPICS
 from projections.runner import Projector, ViewStore
 from projections.verification import rederive_from_log
+from projections.view_rows import TOPICS
 
 DATA = Path(__file__).parent / "data"
 EVENTS_PER_ACCOUNT_YEAR = 33  # measured on generate(): used to size the book
@@ -96,7 +96,7 @@ def build_book(location: str, events: int, seed: int, years: int) -> tuple[int, 
     """Generate (or reuse) a book of about ``events`` events; (events, accounts, seconds)."""
     accounts = max(1, round(events / (EVENTS_PER_ACCOUNT_YEAR * years)))
     plan = generate(accounts, years=years, seed=seed)
-    app = BillingLedger(store_env(location), clock=TestClock(plan.start))
+    app = BillingApplication(store_env(location), clock=TestClock(plan.start))
     try:
         existing = app.recorder.max_notification_id() or 0
         if existing:
@@ -132,7 +132,7 @@ BLOCK = 250
 
 def measure_commands(location: str, raw_location: str, count: int,
                      day: date) -> tuple[float, float, float]:
-    """License changes per second through ``BillingLedger`` on ``day`` (the book's last day,
+    """License changes per second through ``BillingApplication`` on ``day`` (the book's last day,
     so no renewal falls due on the way), and a bare ``Application``'s rate of saving one
     equivalent event per transaction to ``raw_location`` (on SQLite a copy of the book).
 
@@ -144,9 +144,9 @@ def measure_commands(location: str, raw_location: str, count: int,
 
     The two rates are taken in alternating blocks of :data:`BLOCK`, so that a machine whose
     speed drifts during the run (a shared or throttled CPU, a busy disk) slows both alike."""
-    ledger = BillingLedger(store_env(location), clock=TestClock(day))
+    ledger = BillingApplication(store_env(location), clock=TestClock(day))
     raw_env = store_env(raw_location)
-    prepare(raw_env)  # on PostgreSQL, the throwaway schema (BillingLedger does this itself)
+    prepare(raw_env)  # on PostgreSQL, the throwaway schema (BillingApplication does this itself)
     raw: Application[uuid.UUID] = Application(env=raw_env)
     try:
         targets: list[tuple[str, str]] = []
@@ -199,7 +199,7 @@ def measure_commands(location: str, raw_location: str, count: int,
 
 
 # ---------------------------------------------------------------------------- 2. rebuild
-def read_and_decode(ledger: BillingLedger, batch_size: int) -> int:
+def read_and_decode(ledger: BillingApplication, batch_size: int) -> int:
     """The store's own limit: select every notification the views fold and decode it."""
     position, read = 0, 0
     while True:
@@ -222,7 +222,7 @@ def measure_rebuild(location: str) -> tuple[int, float, float]:
     transaction): interleaved, so that a machine whose speed drifts during the run slows
     both alike. The rebuild's time includes its swap."""
     env = store_env(location)
-    ledger = BillingLedger(env)
+    ledger = BillingApplication(env)
     store = ViewStore(env)
     try:
         projector = Projector(ledger, store)
@@ -275,7 +275,7 @@ def peak_rss_of_rebuild(location: str) -> float:
 def long_history(location: str) -> None:
     """One account with ten years of monthly billing and a change or two every year."""
     start = date(2010, 1, 13)
-    app = BillingLedger(store_env(location), clock=TestClock(start))
+    app = BillingApplication(store_env(location), clock=TestClock(start))
     try:
         if app.recorder.max_notification_id():
             return
@@ -298,7 +298,7 @@ def long_history(location: str) -> None:
 
 
 def measure_invoice_latency(location: str) -> dict[str, float]:
-    app = BillingLedger(store_env(location))
+    app = BillingApplication(store_env(location))
     try:
         events = list(app.events.get(ids.account_id("decade")))
         issued = [ev for ev in events if isinstance(ev, BillingAccount.InvoiceIssued)]

@@ -43,13 +43,14 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
-from ledger import billing, bounds, ids, invoicing, rating
+from ledger import bounds, ids, invoicing, rating
 from ledger.account import BillingAccount
 from ledger.bounds import shown
 from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fingerprint
 from ledger.chain import ChainedPostgresRecorder, ChainedRecorder, ChainedSQLiteRecorder
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of, today
+from ledger.cut import Rated, derive_cut, subscription_info
 from ledger.errors import (
     BillingRunIncomplete,
     ConcurrencyConflict,
@@ -66,8 +67,8 @@ from ledger.errors import (
     UnknownOffer,
     UnknownSubscription,
 )
+from ledger.eventstore import prepare, schema_lock
 from ledger.offers import OfferTerms
-from ledger.store import prepare, schema_lock
 from ledger.subscription import Channel, Subscription
 from ledger.transcodings import LedgerSnapshot, LedgerTranscoder, register_ledger_transcodings
 
@@ -77,9 +78,11 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 8
 
 
-class BillingLedger(Application[UUID]):
+class BillingApplication(Application[UUID]):
     """The write side of the ledger, on the eventsourcing library's event store."""
 
+    # The name the library gives the store's tables and the views' tracking row: kept as the
+    # first version named it, so every ledger written since still opens.
     name = "BillingLedger"
     # Commands decide on aggregates kept in memory, without re-reading the store first:
     # if another writer appended to one of them meanwhile, the save fails on the version
@@ -608,7 +611,7 @@ class BillingLedger(Application[UUID]):
         events after it, so a cut reads what its period holds, not the whole history."""
         acc = self._account(account)
         subs: dict[str, Subscription] = {}
-        inputs: dict[str, billing.Rated] = {}
+        inputs: dict[str, Rated] = {}
         for key in acc.subscriptions:
             sub, tail = self._rating_input(account, key)
             if sub.last_billing_date is not None and sub.last_billing_date >= billing_date:
@@ -618,10 +621,10 @@ class BillingLedger(Application[UUID]):
                     "that date is not in the log; nothing was issued (run billing-ledger verify)"
                 )
             subs[key] = sub
-            inputs[key] = billing.Rated(billing.subscription_info(sub), tail, sub.checkpoint)
+            inputs[key] = Rated(subscription_info(sub), tail, sub.checkpoint)
         log = self.log_point()
         now = self.clock.now()
-        result = billing.derive_cut(
+        result = derive_cut(
             account=acc.key, account_name=acc.name, currency=acc.currency, balance=acc.balance,
             payments=acc.payments_since_invoice, subscriptions=inputs, billing_date=billing_date,
             log=log, partner_id=self.partner_id,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger import invoicing
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.errors import UnknownLine, UnknownSubscription
 from projections import queries
 from projections.views import _Views
@@ -63,7 +63,7 @@ def _event_info(ev: Any) -> EventInfo:
     )
 
 
-def explain(ledger: BillingLedger, views: _Views, invoice_number: str, line_no: int) -> Explanation:
+def explain(ledger: BillingApplication, views: _Views, invoice_number: str, line_no: int) -> Explanation:
     """The events and the arithmetic behind line ``line_no`` (1-based) of an issued invoice."""
     row = queries.invoice_by_number(views, invoice_number)
     document = queries.document_of(ledger, row)
@@ -98,7 +98,7 @@ class SubscriptionState:
     posted: tuple[dict[str, Any], ...]
 
 
-def state_at(ledger: BillingLedger, account: str, subscription: str, *,
+def state_at(ledger: BillingApplication, account: str, subscription: str, *,
              as_of: date | None = None, known_at: datetime | None = None) -> SubscriptionState:
     """The subscription as effective on ``as_of`` (a business date), counting only what had
     been recorded by ``known_at`` (an instant). Either or both may be omitted."""

@@ -15,9 +15,9 @@ from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment
 
-from ledger.application import BillingLedger
-from ledger.store import schema_lock
-from projections.billing import TOPICS, ops_for
+from ledger.application import BillingApplication
+from ledger.eventstore import schema_lock
+from projections.view_rows import TOPICS, ops_for
 from projections.views import (
     Op,
     PositionMoved,
@@ -59,7 +59,8 @@ class ViewStore:
 class Projector:
     """Follows a ledger's notification log into a view store."""
 
-    def __init__(self, ledger: BillingLedger, store: ViewStore, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, ledger: BillingApplication, store: ViewStore, *,
+                 batch_size: int = DEFAULT_BATCH) -> None:
         self.ledger = ledger
         self.views = store.views
         self.store = store

@@ -39,13 +39,13 @@ from eventsourcing.utils import Environment
 
 from ledger import ids, invoicing, rating
 from ledger.account import BillingAccount
-from ledger.billing import CutResult, Rated, derive_cut
 from ledger.catalog import AccountRegistry
 from ledger.chain import GENESIS, ChainedRecorder, link, walk
+from ledger.cut import CutResult, Rated, derive_cut
 from ledger.errors import InvalidInput
 from ledger.money import round_money
 from ledger.subscription import Subscription
-from projections.billing import TOPICS, ops_for
+from projections.view_rows import TOPICS, ops_for
 from projections.views import TABLE_KEYS, VIEW_TABLES, SQLiteBillingViews, _Views
 
 Progress = Callable[[int, int], None]

@@ -555,6 +555,6 @@ class PostgresBillingViews(_Views, PostgresTrackingRecorder):
         cursor.execute(self._sql(BULK_UPDATES[table]), columns)
 
     def _forget_positions_sql(self) -> str:
-        # Called with the schema lock held (ledger.store.schema_lock), so processes opening
+        # Called with the schema lock held (ledger.eventstore.schema_lock), so processes opening
         # the store at once take turns.
         return f"DELETE FROM {self._tracking_table()} WHERE application_name <> %s"

@@ -19,9 +19,9 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
-from ledger.store import store_env
+from ledger.eventstore import store_env
 
 PG_ADMIN = os.environ.get("BILLING_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -140,12 +140,12 @@ def new_store(backend: str, tmp_path: Path) -> Iterator[NewStore]:
 
 
 @pytest.fixture
-def make_ledger(new_store: NewStore) -> Iterator[Callable[..., BillingLedger]]:
+def make_ledger(new_store: NewStore) -> Iterator[Callable[..., BillingApplication]]:
     """A factory of write-side ledgers on an empty store, each with a test clock."""
-    made: list[BillingLedger] = []
+    made: list[BillingApplication] = []
 
-    def factory(start: date, name: str = "ledger") -> BillingLedger:
-        ledger = BillingLedger(store_env(new_store(name)), clock=TestClock(start))
+    def factory(start: date, name: str = "ledger") -> BillingApplication:
+        ledger = BillingApplication(store_env(new_store(name)), clock=TestClock(start))
         made.append(ledger)
         return ledger
 

@@ -11,15 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from billing_ledger.api import Ledger
 from ledger import rating
-from ledger.api import Ledger
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.charges import ChargeLine
 from ledger.clock import TestClock
 from ledger.dates import billing_dates
 from ledger.errors import LedgerError
+from ledger.eventstore import store_env
 from ledger.offers import OfferTerms
-from ledger.store import store_env
 from ledger.subscription import Subscription
 from tests.strategies import Lifetime
 
@@ -145,9 +145,9 @@ def rows(lines: Iterable[ChargeLine]) -> list[tuple[str, str, str, str, int, str
     return [row(line) for line in lines]
 
 
-def write_ledger(location: Path | str, start: date) -> BillingLedger:
+def write_ledger(location: Path | str, start: date) -> BillingApplication:
     """The write side alone on ``location`` (a SQLite path or a PostgreSQL URL)."""
-    return BillingLedger(store_env(location), clock=TestClock(start))
+    return BillingApplication(store_env(location), clock=TestClock(start))
 
 
 def seed_ledger(path: Path | str, start: date, price: str = "48.00", convention: str = "daily-rate",
@@ -180,7 +180,7 @@ def seeded(location: str | Path) -> None:
 
 def invoke(argv: list[str]) -> tuple[int, str, str]:
     """``billing-ledger ARGV`` in this process: its exit status, stdout and stderr."""
-    from ledger import cli
+    from billing_ledger import cli
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

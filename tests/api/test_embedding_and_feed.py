@@ -18,8 +18,8 @@ import jsonschema
 import pytest
 from freezegun import freeze_time
 
+from billing_ledger.api import Ledger
 from ledger import errors
-from ledger.api import Ledger
 from ledger.offers import OfferTerms
 from projections.feed import TYPES, json_schema
 from tests.conftest import NewStore
@@ -195,7 +195,8 @@ def test_one_ledger_is_safe_to_share_between_threads(new_store: NewStore) -> Non
 
 
 def test_importing_the_api_has_no_side_effects(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", "import ledger.api, ledger.cli, projections.feed"],
+    done = subprocess.run([sys.executable, "-c",
+                           "import billing_ledger.api, billing_ledger.cli, projections.feed"],
                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from ledger.api import Ledger
+from billing_ledger.api import Ledger
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
 from ledger.money import Rounding

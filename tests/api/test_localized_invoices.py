@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from billing_ledger.api import Ledger
 from ledger import errors
-from ledger.api import Ledger
 from ledger.clock import TestClock
 from ledger.offers import OfferTerms
 from tests.conftest import NewStore

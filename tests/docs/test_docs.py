@@ -37,7 +37,7 @@ def environment(folder: Path) -> dict[str, str]:
            if k not in {"BILLING_LEDGER_DB", "PERSISTENCE_MODULE", "SQLITE_DBNAME"}
            and not k.startswith("POSTGRES_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["BILLING_LEDGER_SCENARIOS"] = str(ROOT / "ledger" / "scenarios")
+    env["BILLING_LEDGER_SCENARIOS"] = str(ROOT / "billing_ledger" / "scenarios")
     env["PYTHONPATH"] = str(ROOT)
     env["HOME"] = str(folder)
     return env

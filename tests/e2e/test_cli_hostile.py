@@ -1,4 +1,4 @@
-"""Hostile and careless input on the command line, run in-process (``ledger.cli.run``):
+"""Hostile and careless input on the command line, run in-process (``billing_ledger.cli.run``):
 random sequences of commands with huge, tiny, NaN, markup, path-separator, control-character,
 very long and wrong-typed values, on SQLite and PostgreSQL.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from ledger.api import Ledger
+from billing_ledger.api import Ledger
 from tests import strategies as s
 from tests.conftest import HOSTILE_PROFILE, temporary_store
 from tests.support import invoke, seeded, table_state

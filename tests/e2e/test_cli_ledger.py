@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import IN_CI, PG_ADMIN, drop_schema, make_schema, postgres_problem
 
-CLI = [sys.executable, "-m", "ledger"]
+CLI = [sys.executable, "-m", "billing_ledger"]
 
 
 def cli(db: Path | str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -205,7 +205,7 @@ def test_an_idempotency_key_makes_a_cli_command_repeat_safe(ledger_db: Path | st
 
 
 def test_every_command_that_records_an_action_takes_an_idempotency_key() -> None:
-    from ledger.cli import main
+    from billing_ledger.cli import main
 
     # Commands that only read, or whose effect is idempotent by nature (bill --until D cuts
     # each billing date once; init, rebuild and project converge; simulate and demo play

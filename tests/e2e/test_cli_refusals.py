@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from tests.conftest import NewStore
 from tests.support import SCENARIOS, invoke, seeded, table_state
 
 SEED = sorted((SCENARIOS / "seed").glob("*.yaml"))
-CLI = [sys.executable, "-m", "ledger"]
+CLI = [sys.executable, "-m", "billing_ledger"]
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_a_read_command_where_there_is_no_ledger_creates_nothing(new_store: NewS
 def test_reads_write_nothing_even_when_the_views_are_behind(tmp_path: Path) -> None:
     location = str(tmp_path / "behind.sqlite")
     seeded(location)
-    with BillingLedger({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+    with BillingApplication({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                         "SQLITE_DBNAME": location}) as app:  # records, projects nothing
         app.change_quantity("contoso", "S1", 3)
     before = table_state(location)
@@ -344,7 +344,7 @@ def test_an_unexpected_error_is_one_line_and_exits_4(db: str, monkeypatch: pytes
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something nobody expected\nover two lines")
 
-    monkeypatch.setattr("ledger.api.Ledger.accounts", broken)
+    monkeypatch.setattr("billing_ledger.api.Ledger.accounts", broken)
     status, _, err = invoke(["--db", db, "accounts"])
     assert status == 4
     assert err == ("error: internal error (RuntimeError: something nobody expected over two "
@@ -357,21 +357,21 @@ def test_a_billing_run_that_fails_at_one_account_says_what_it_issued(
        "--currency", "USD")
     ok(db, "--today", "2018-01-20", "purchase", "fabrikam", "F1", "--offer", "e1", "--quantity", "2")
     ok(db, "--today", "2018-01-20", "change-quantity", "contoso", "S1", "2")  # billed 15 February
-    cut = BillingLedger.cut
+    cut = BillingApplication.cut
 
-    def failing(self: BillingLedger, account: str, billing_date: object) -> str | None:
+    def failing(self: BillingApplication, account: str, billing_date: object) -> str | None:
         if account == "fabrikam":
             raise sqlite3.OperationalError("disk I/O error")
         return cut(self, account, billing_date)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(BillingLedger, "cut", failing)
+    monkeypatch.setattr(BillingApplication, "cut", failing)
     status, out, err = invoke(["--db", db, "--today", "2018-02-16", "bill", "--until", "2018-02-15"])
     assert status == 3
     assert "contoso-20180215" in out  # what was issued before it stopped
     assert len(err.splitlines()) == 1
     assert "stopped at account 'fabrikam': disk I/O error" in err
     assert "issued before it: contoso-20180215" in err and "run it again" in err
-    monkeypatch.setattr(BillingLedger, "cut", cut)
+    monkeypatch.setattr(BillingApplication, "cut", cut)
     rerun = ok(db, "--today", "2018-02-16", "bill", "--until", "2018-02-15")
     assert "fabrikam-20180201" in rerun
     assert "contoso" not in rerun

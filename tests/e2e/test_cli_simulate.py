@@ -12,7 +12,7 @@ from tests.conftest import NewStore
 from tests.support import SCENARIOS
 
 SEED = sorted((SCENARIOS / "seed").glob("*.yaml"))
-CLI = [sys.executable, "-m", "ledger"]
+CLI = [sys.executable, "-m", "billing_ledger"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

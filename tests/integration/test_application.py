@@ -10,16 +10,16 @@ import pytest
 from freezegun import freeze_time
 
 from ledger import errors
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import SystemClock
-from ledger.store import store_env
+from ledger.eventstore import store_env
 from tests.conftest import NewStore
 from tests.support import offer
 
-Make = Callable[..., BillingLedger]
+Make = Callable[..., BillingApplication]
 
 
-def opened(make_ledger: Make, start: date = date(2018, 1, 13), billing_day: int = 15) -> BillingLedger:
+def opened(make_ledger: Make, start: date = date(2018, 1, 13), billing_day: int = 15) -> BillingApplication:
     ledger = make_ledger(start)
     ledger.define_offer(offer("48.00"))
     ledger.open_account("acme", billing_day=billing_day)
@@ -52,7 +52,7 @@ def test_events_are_stored_with_dates_decimals_and_recorded_utc_times(make_ledge
     ],
 )
 def test_a_refused_command_names_what_was_wrong_and_appends_nothing(
-    make_ledger: Make, command: Callable[[BillingLedger], None], error: type[Exception], words: str
+    make_ledger: Make, command: Callable[[BillingApplication], None], error: type[Exception], words: str
 ) -> None:
     ledger = opened(make_ledger)
     ledger.purchase("acme", "S1", "o1", 1)
@@ -72,7 +72,7 @@ def test_every_ledger_error_is_one_hierarchy() -> None:
 def test_works_under_freezegun_with_the_system_clock(new_store: NewStore) -> None:
     location = new_store("frozen")
     with freeze_time("2018-01-13 09:30:00", ignore=["psycopg", "psycopg_pool"]) as frozen:
-        ledger = BillingLedger(store_env(location), clock=SystemClock())
+        ledger = BillingApplication(store_env(location), clock=SystemClock())
         ledger.define_offer(offer("48.00"))
         ledger.open_account("acme", billing_day=15)
         ledger.purchase("acme", "S1", "o1", 1)
@@ -82,7 +82,7 @@ def test_works_under_freezegun_with_the_system_clock(new_store: NewStore) -> Non
         assert issued.billing_date == date(2018, 1, 15)
         assert issued.timestamp == datetime(2018, 1, 16, 8, tzinfo=UTC)
         ledger.close()
-    reopened = BillingLedger(store_env(location))
+    reopened = BillingApplication(store_env(location))
     purchased = reopened.history("acme", "S1")[0]
     assert purchased.timestamp == datetime(2018, 1, 13, 9, 30, tzinfo=UTC)
     assert type(purchased.effective_date) is date

@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing_ledger import scenario as scenarios
 from ledger import ids
-from ledger import scenario as scenarios
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import start_of
 from ledger.invoicing import Invoice
 from projections import reconciliation
@@ -37,8 +37,8 @@ until: 2018-04-30
 """
 
 
-def files_after(ledger: BillingLedger, scenario: scenarios.Scenario,
-                advance: Callable[[BillingLedger, date], None]) -> dict[str, object]:
+def files_after(ledger: BillingApplication, scenario: scenarios.Scenario,
+                advance: Callable[[BillingApplication, date], None]) -> dict[str, object]:
     try:
         for terms in scenario.offers.values():
             ledger.define_offer(terms)
@@ -72,14 +72,14 @@ def files_after(ledger: BillingLedger, scenario: scenarios.Scenario,
         ledger.close()
 
 
-def day_by_day(ledger: BillingLedger, target: date) -> None:
+def day_by_day(ledger: BillingApplication, target: date) -> None:
     day = ledger.clock.now().date()
     while day < target:
         day += timedelta(days=1)
         ledger.advance_to(day)
 
 
-def in_one_jump(ledger: BillingLedger, target: date) -> None:
+def in_one_jump(ledger: BillingApplication, target: date) -> None:
     ledger.advance_to(target)
 
 
@@ -101,7 +101,7 @@ def test_any_split_of_the_advance_gives_the_same_files(backend: str, tmp_path: P
     with temporary_store(backend, tmp_path) as reference_store:
         reference = files_after(write_ledger(reference_store, scenario.start), scenario, in_one_jump)
 
-    def in_pieces(ledger: BillingLedger, target: date) -> None:
+    def in_pieces(ledger: BillingApplication, target: date) -> None:
         day = ledger.clock.now().date()
         for step in splits:
             if day + timedelta(days=step) >= target:

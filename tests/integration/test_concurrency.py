@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from datetime import date
 
-from ledger.api import Ledger
+from billing_ledger.api import Ledger
 from ledger.clock import TestClock
 from ledger.offers import OfferTerms
 from tests.conftest import NewStore
@@ -68,12 +68,12 @@ def test_four_processes_by_250_commands_on_20_shared_subscriptions(new_store: Ne
 def test_a_stale_cached_aggregate_never_decides_a_refusal(new_store: NewStore) -> None:
     """Two application instances (as two processes) on one store: the second one's cached
     subscription is out of date, yet its commands act on what the store holds now."""
-    from ledger.application import BillingLedger
-    from ledger.store import store_env
+    from ledger.application import BillingApplication
+    from ledger.eventstore import store_env
 
     env = store_env(new_store("two"))
-    one = BillingLedger(env, clock=TestClock(date(2020, 1, 1)))
-    two = BillingLedger(env, clock=TestClock(date(2020, 1, 1)))
+    one = BillingApplication(env, clock=TestClock(date(2020, 1, 1)))
+    two = BillingApplication(env, clock=TestClock(date(2020, 1, 1)))
     one.define_offer(OfferTerms.create("o", price="12.00", currency="USD", term="P1Y",
                                        billing="annual", convention="exact"))
     one.open_account("a", billing_day=1)

@@ -19,13 +19,13 @@ from typing import Any, ClassVar
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
+from billing_ledger.api import Ledger
 from ledger import ids, invoicing, rating
-from ledger.api import Ledger
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.charges import ChargeLine
 from ledger.clock import TestClock
+from ledger.eventstore import store_env
 from ledger.offers import OfferTerms
-from ledger.store import store_env
 from ledger.subscription import Subscription
 from ledger.transcodings import DataclassAsDict
 from tests.conftest import NewStore
@@ -60,7 +60,7 @@ def old_ledger(fixture_path: Path, new_store: NewStore, backend: str) -> str:
     if backend == "sqlite":
         shutil.copy(fixture_path, location)
     else:
-        app = BillingLedger(store_env(location))
+        app = BillingApplication(store_env(location))
         try:
             app.recorder.insert_events(stored(fixture_path, "stored_events"))
             assert app.snapshots is not None
@@ -118,7 +118,7 @@ class LabelledChargeLine(ChargeLine):
         data["label"] = data["charge_type"].upper()
 
 
-class LaterLedger(BillingLedger):
+class LaterLedger(BillingApplication):
     """The write side as a later version with those value types would read the log."""
 
     def register_transcodings(self, transcoder: Any) -> None:

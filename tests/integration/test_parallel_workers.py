@@ -13,10 +13,10 @@ import threading
 import time
 
 from benchmarks.book import generate, play
-from ledger.api import Ledger
-from ledger.application import BillingLedger
+from billing_ledger.api import Ledger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
-from ledger.store import store_env
+from ledger.eventstore import store_env
 from tests.conftest import NewStore
 from tests.integration.test_projection_crash import views_of
 
@@ -28,7 +28,7 @@ class Worker:
 
     def __init__(self, location: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ledger", "--db", location, "project", "--batch-size", "1",
+            [sys.executable, "-m", "billing_ledger", "--db", location, "project", "--batch-size", "1",
              "--pause", "0.05", "--verbose"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -56,7 +56,7 @@ def test_parallel_workers_killed_at_random_give_the_clean_run_files(new_store: N
     plan = generate(12, years=2, seed=5)
     log, clean = new_store("log"), new_store("clean")
     for location in (log, clean):
-        app = BillingLedger(store_env(location), clock=TestClock(plan.start))
+        app = BillingApplication(store_env(location), clock=TestClock(plan.start))
         play(plan, app)
         app.close()
     expected = views_of(clean)  # one clean, uninterrupted projection

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.book import generate, play
-from ledger.api import Ledger
-from ledger.application import BillingLedger
+from billing_ledger.api import Ledger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
-from ledger.store import store_env
+from ledger.eventstore import store_env
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
@@ -41,7 +41,7 @@ def views_of(db: Path) -> dict[str, object]:
 def test_sigkill_at_random_points_then_restart_gives_identical_views(tmp_path: Path) -> None:
     plan = generate(12, years=2, seed=11)
     log = tmp_path / "log.sqlite"
-    app = BillingLedger(store_env(log), clock=TestClock(plan.start))
+    app = BillingApplication(store_env(log), clock=TestClock(plan.start))
     play(plan, app)
     app.close()
     clean = tmp_path / "clean.sqlite"
@@ -50,7 +50,7 @@ def test_sigkill_at_random_points_then_restart_gives_identical_views(tmp_path: P
     assert len(expected) > 100
 
     rng = random.Random(20181113)
-    command = [sys.executable, "-m", "ledger", "--db", str(log), "project", "--batch-size", "3",
+    command = [sys.executable, "-m", "billing_ledger", "--db", str(log), "project", "--batch-size", "3",
                "--verbose"]
     kills = 0
     while kills < 25:

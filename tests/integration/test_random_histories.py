@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ledger import ids
 from ledger.account import BillingAccount
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
 from ledger.offers import OfferTerms
@@ -34,7 +34,7 @@ def terms(index: int, spec: s.OfferSpec) -> OfferTerms:
                              daily_rate_places=spec.places, refund_window_days=spec.window)
 
 
-def play(ledger: BillingLedger, subs: list[s.SubscriptionSpec]) -> None:
+def play(ledger: BillingApplication, subs: list[s.SubscriptionSpec]) -> None:
     timeline: list[tuple[date, int, str, s.Act | None]] = []
     for number, spec in enumerate(subs):
         day = START + timedelta(days=spec.start_offset)
@@ -69,9 +69,9 @@ def play(ledger: BillingLedger, subs: list[s.SubscriptionSpec]) -> None:
 
 
 def played(offers: list[s.OfferSpec], billing_day: int,
-           subs: list[s.SubscriptionSpec]) -> BillingLedger:
+           subs: list[s.SubscriptionSpec]) -> BillingApplication:
     """An in-memory ledger after the random history and 800 days of billing."""
-    ledger = BillingLedger({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(START))
+    ledger = BillingApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(START))
     for index, spec in enumerate(offers):
         ledger.define_offer(terms(index, spec))
     ledger.open_account("acme", billing_day=billing_day)
@@ -132,7 +132,7 @@ def state(aggregate: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
 
-def assert_snapshots_hold_the_replayed_state(ledger: BillingLedger, aggregate_id: UUID) -> int:
+def assert_snapshots_hold_the_replayed_state(ledger: BillingApplication, aggregate_id: UUID) -> int:
     """The latest snapshot plus the events after it equals replaying every event."""
     assert ledger.snapshots is not None
     events = list(ledger.events.get(aggregate_id))
@@ -164,7 +164,7 @@ def lived(life: s.Lifetime, billing_day: int) -> Decimal:
     """What one subscription's life bills through the application (its scheduler, renewals,
     billing runs), played on an in-memory store with ``billing_day``."""
     spec = life.offer
-    ledger = BillingLedger({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(life.start))
+    ledger = BillingApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=TestClock(life.start))
     ledger.define_offer(terms(0, spec))
     ledger.open_account("acme", billing_day=billing_day)
     ledger.purchase("acme", "S", "offer-0", life.quantity, trial=life.trial,

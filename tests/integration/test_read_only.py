@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from billing_ledger.api import Ledger
 from ledger import errors
-from ledger.api import Ledger
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
 from tests.conftest import NewStore
 from tests.support import seed_ledger, table_state
@@ -72,20 +72,20 @@ def test_a_billing_run_that_stops_at_one_account_lists_what_it_issued(
         ledger.open_account("zeta", billing_day=15)
         ledger.purchase("acme", "S1", "o1", 1)
         ledger.purchase("zeta", "Z1", "o1", 1)
-        cut = BillingLedger.cut
+        cut = BillingApplication.cut
 
-        def failing(self: BillingLedger, account: str, billing_date: date) -> str | None:
+        def failing(self: BillingApplication, account: str, billing_date: date) -> str | None:
             if account == "zeta":
                 raise sqlite3.OperationalError("disk I/O error")
             return cut(self, account, billing_date)
 
-        monkeypatch.setattr(BillingLedger, "cut", failing)
+        monkeypatch.setattr(BillingApplication, "cut", failing)
         with pytest.raises(errors.BillingRunIncomplete) as stopped:
             ledger.bill(date(2018, 1, 31))
         assert stopped.value.account == "zeta"
         assert stopped.value.issued == ["acme-20180115"]
         assert isinstance(stopped.value.cause, sqlite3.OperationalError)
-        monkeypatch.setattr(BillingLedger, "cut", cut)
+        monkeypatch.setattr(BillingApplication, "cut", cut)
         assert ledger.bill(date(2018, 1, 31)) == ["zeta-20180115"]
         assert ledger.verify().ok
 

@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import pytest
 
+from billing_ledger import scenario as scenarios
+from billing_ledger.api import Ledger
+from billing_ledger.simulation import simulate
 from ledger import errors, invoicing
-from ledger import scenario as scenarios
-from ledger.api import Ledger
 from ledger.clock import TestClock
-from ledger.simulation import simulate
-from ledger.store import store_env
+from ledger.eventstore import store_env
 from projections import invoices as render
 from projections import queries
 from projections.runner import Projector, ViewStore

@@ -10,10 +10,10 @@ import sys
 import time
 
 from benchmarks.book import generate, play
-from ledger.api import Ledger
-from ledger.application import BillingLedger
+from billing_ledger.api import Ledger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
-from ledger.store import store_env
+from ledger.eventstore import store_env
 from tests import strategies as s
 from tests.conftest import NewStore
 from tests.integration.test_projection_crash import views_of
@@ -23,7 +23,7 @@ ROUNDS = s.examples(2)
 
 
 def workers(location: str, count: int) -> list[subprocess.Popen[str]]:
-    return [subprocess.Popen([sys.executable, "-m", "ledger", "--db", location, "project",
+    return [subprocess.Popen([sys.executable, "-m", "billing_ledger", "--db", location, "project",
                               "--follow", "--interval", "0.02", "--batch-size", "40"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             for _ in range(count)]
@@ -31,7 +31,7 @@ def workers(location: str, count: int) -> list[subprocess.Popen[str]]:
 
 def test_rebuilds_during_live_workers_and_billing_lose_no_row(new_store: NewStore) -> None:
     clean = new_store("clean")
-    app = BillingLedger(store_env(clean), clock=TestClock(generate(ACCOUNTS, YEARS, SEED).start))
+    app = BillingApplication(store_env(clean), clock=TestClock(generate(ACCOUNTS, YEARS, SEED).start))
     play(generate(ACCOUNTS, years=YEARS, seed=SEED), app)
     app.close()
     expected = views_of(clean)

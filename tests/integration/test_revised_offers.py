@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
+from billing_ledger.api import Ledger
 from ledger import errors, ids, invoicing
-from ledger.api import Ledger
 from ledger.catalog import Offer
 from ledger.offers import OfferTerms
 from ledger.subscription import Subscription

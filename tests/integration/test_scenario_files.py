@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import scenario as scenarios
-from ledger.simulation import simulate
+from billing_ledger import scenario as scenarios
+from billing_ledger.simulation import simulate
 from tests.conftest import NewStore
 from tests.support import SCENARIOS
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import scenario as scenarios
-from ledger.cli import seed_scenarios
-from ledger.simulation import simulate
+from billing_ledger import scenario as scenarios
+from billing_ledger.cli import seed_scenarios
+from billing_ledger.simulation import simulate
 from projections.reconciliation import COLUMNS
 from tests.conftest import NewStore
 from tests.support import SCENARIOS

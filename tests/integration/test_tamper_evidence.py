@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
+from billing_ledger.api import Ledger
 from ledger import errors, ids
-from ledger.api import Ledger
 from ledger.clock import TestClock
 from ledger.offers import OfferTerms
 from projections.verification import Verification, parse_anchor

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from billing_ledger import scenario as scenarios
 from ledger import bounds, errors
-from ledger import scenario as scenarios
 from ledger.account import BillingAccount
 from ledger.offers import OfferTerms
 from ledger.subscription import Subscription
@@ -244,7 +244,7 @@ def test_instants_and_seconds() -> None:
     ("postgresql://u@h/db?sslmode=x", "unknown PostgreSQL URL option"),
 ])
 def test_a_postgresql_url_out_of_bounds_is_refused(url: str, words: str) -> None:
-    from ledger.store import store_env
+    from ledger.eventstore import store_env
 
     with pytest.raises(errors.InvalidInput, match=words):
         store_env(url)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import outputs
+from billing_ledger import outputs
 from ledger.errors import InvalidOutputPath
 
 

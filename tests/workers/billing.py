@@ -11,14 +11,14 @@ from __future__ import annotations
 import sys
 
 from benchmarks.book import generate, play
-from ledger.application import BillingLedger
+from ledger.application import BillingApplication
 from ledger.clock import TestClock
-from ledger.store import store_env
+from ledger.eventstore import store_env
 
 
 def main(location: str, accounts: int, years: int, seed: int) -> None:
     plan = generate(accounts, years=years, seed=seed)
-    app = BillingLedger(store_env(location), clock=TestClock(plan.start))
+    app = BillingApplication(store_env(location), clock=TestClock(plan.start))
     try:
         play(plan, app)
     finally:

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from datetime import date
 
-from ledger.api import Ledger
+from billing_ledger.api import Ledger
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
 

@@ -85,7 +85,7 @@ def sqlite_path(location: str | os.PathLike[str]) -> Path | None:
 
 def creates_tables(env: Mapping[str, str]) -> bool:
     """False when the environment says the store's tables must not be created
-    (``CREATE_TABLE=false``, as a read-only :class:`~ledger.api.Ledger` sets it)."""
+    (``CREATE_TABLE=false``, as a read-only :class:`~billing_ledger.api.Ledger` sets it)."""
     return env.get("CREATE_TABLE", "true").strip().lower() not in {"false", "f", "no", "n", "off", "0"}
 
 

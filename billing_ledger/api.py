@@ -1,9 +1,9 @@
 """``Ledger``: the one object an application embeds.
 
-    from ledger.api import Ledger
+    from billing_ledger.api import Ledger
     ledger = Ledger("ledger.sqlite")            # or "postgresql://user@host/db?schema=billing"
 
-It wires the write side (:class:`~ledger.application.BillingLedger`) to its read side (the
+It wires the write side (:class:`~ledger.application.BillingApplication`) to its read side (the
 billing views in the same store), the audit tools and the event feed. Construct it with a
 store location and a clock (the machine's UTC clock by default, a
 :class:`~ledger.clock.TestClock` to travel in time). Everything the ``billing-ledger`` command
@@ -38,8 +38,9 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
-from ledger import bounds, outputs
-from ledger.application import BillingLedger
+from billing_ledger import outputs
+from ledger import bounds
+from ledger.application import BillingApplication
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, TestClock, today
 from ledger.errors import (
@@ -49,13 +50,13 @@ from ledger.errors import (
     NotALedger,
     StoreError,
 )
+from ledger.eventstore import DB_ENV_VAR, DEFAULT_DB, store_env
 from ledger.locales import normalise
 from ledger.offers import OfferTerms
-from ledger.store import DB_ENV_VAR, DEFAULT_DB, store_env
 from projections import audit, invoices, queries, reconciliation, verification
-from projections.billing import TOPICS
 from projections.feed import Feed
 from projections.runner import DEFAULT_BATCH, Projector, ViewStore
+from projections.view_rows import TOPICS
 from projections.views import SCHEMA_FINGERPRINT, ViewsCorrupt, _Views
 
 Progress = Callable[[int, int], None]
@@ -184,7 +185,7 @@ class Ledger:
             env = {**env, "CREATE_TABLE": "false"}
             if sqlite_file:
                 env["SQLITE_DBNAME"] = sqlite_reader(sqlite_file)
-        self.app = BillingLedger(env, clock=clock, partner_id=partner_id)
+        self.app = BillingApplication(env, clock=clock, partner_id=partner_id)
         try:
             if read_only and not sqlite_file:
                 self._check_postgres_ledger(where)

@@ -438,7 +438,7 @@ def _field_for(error: Exception, action: Action) -> str:
 
 
 def play(scenario: Scenario, ledger: Any) -> None:
-    """Apply the scenario's actions to ``ledger`` (a ``Ledger`` or ``BillingLedger`` with a
+    """Apply the scenario's actions to ``ledger`` (a ``Ledger`` or ``BillingApplication`` with a
     ``TestClock``), then run everything due through ``until``."""
     for terms in scenario.offers.values():
         ledger.define_offer(terms)

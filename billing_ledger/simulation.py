@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ledger import outputs
-from ledger.api import Ledger, sqlite_reader
+from billing_ledger import outputs
+from billing_ledger.api import Ledger, sqlite_reader
+from billing_ledger.scenario import ExpectedLine, Scenario, ScenarioError, compare, lines_of, play
 from ledger.clock import TestClock
 from ledger.errors import LedgerError
-from ledger.scenario import ExpectedLine, Scenario, ScenarioError, compare, lines_of, play
-from ledger.store import sqlite_path
+from ledger.eventstore import sqlite_path
 from projections import reconciliation
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -98,7 +98,7 @@ def simulate(scenario: Scenario, db: str | os.PathLike[str] | None = None,
     """Play ``scenario`` on the SQLite file ``db`` (a temporary one by default), or on
     a PostgreSQL URL.
 
-    Raises :class:`~ledger.scenario.ScenarioError` when the scenario is invalid, including an
+    Raises :class:`~billing_ledger.scenario.ScenarioError` when the scenario is invalid, including an
     action the ledger refuses. The play is atomic: on a SQLite file it runs on a staged
     copy that replaces the file only after ``before_commit`` (e.g. writing the files) has
     run; on PostgreSQL, where no copy is made, the scenario is played on a scratch file

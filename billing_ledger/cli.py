@@ -1,7 +1,7 @@
 """``billing-ledger``: the command line, on a persistent ledger (``--db``, the
 ``BILLING_LEDGER_DB`` environment variable, or ``./ledger.sqlite``).
 
-Every command goes through :class:`ledger.api.Ledger`. Errors the ledger raises on purpose
+Every command goes through :class:`billing_ledger.api.Ledger`. Errors the ledger raises on purpose
 (and bad arguments) print one line and exit non-zero without a traceback: 2 for invalid
 input (a bad date, an unknown account or invoice, a missing database, an invalid scenario),
 1 when a check fails (a scenario's ``expect``, ``verify``), 3 when the database itself
@@ -33,9 +33,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ledger import bounds, outputs
-from ledger import scenario as scenarios
-from ledger.api import STORE_FAILURES, Ledger, default_location, sqlite_reader
+from billing_ledger import outputs
+from billing_ledger import scenario as scenarios
+from billing_ledger.api import STORE_FAILURES, Ledger, default_location, sqlite_reader
+from billing_ledger.simulation import Simulation, simulate, staged, write_files
+from ledger import bounds
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of
 from ledger.errors import (
@@ -45,10 +47,9 @@ from ledger.errors import (
     StoreError,
     UnknownInvoice,
 )
+from ledger.eventstore import is_postgres, sqlite_path
 from ledger.money import format_money
 from ledger.offers import OfferTerms
-from ledger.simulation import Simulation, simulate, staged, write_files
-from ledger.store import is_postgres, sqlite_path
 from projections import verification
 from projections.reconciliation import file_name as reconciliation_file_name
 
@@ -329,7 +330,7 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
 def seed_scenarios() -> list[Path]:
     """The six scenarios of Partner Center's annual-billing article, shipped with the package."""
-    folder = resources.files("ledger") / "scenarios" / "seed"
+    folder = resources.files("billing_ledger") / "scenarios" / "seed"
     return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".yaml"))
 
 

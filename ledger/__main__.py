@@ -1,5 +1,0 @@
-"""``python -m ledger``: the ``billing-ledger`` command line."""
-
-from ledger.cli import entry
-
-entry()
