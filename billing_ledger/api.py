@@ -422,8 +422,7 @@ class Ledger:
             position = self.views.position(self.app.name)
         except _NOT_YET:  # no view tables, or no position, yet
             return False
-        return not self.app.recorder.select_notifications(
-            start=position, limit=1, topics=TOPICS, inclusive_of_start=False)
+        return not self.app.notifications(position, 1, topics=TOPICS)
 
     def _copy_of_views(self) -> tuple[ViewStore, Projector]:
         copy = ViewStore({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "CREATE_TABLE": "true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
@@ -27,3 +28,22 @@ class LedgerAggregate(Aggregate):
             value = self.__dict__[name]
             clone.__dict__[name] = type(value)(value)
         return clone
+
+
+def replay(events: Iterable[Any], aggregate: Any = None) -> Any:
+    """The aggregate ``events`` make (applied to ``aggregate``, or from its first event):
+    each event checks that it follows the one before (the library's ``mutate``)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+def fold(events: Sequence[Any]) -> Any:
+    """An aggregate made from a *selection* of its events (those effective by a date, or
+    recorded by an instant: time travel), in order. The versions of a selection need not
+    follow one another, so they are not checked; the aggregate takes the last one's."""
+    aggregate: Any = events[0].mutate(None)
+    for event in events[1:]:
+        event.apply(aggregate)
+        aggregate.version = event.originator_version
+    return aggregate

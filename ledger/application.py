@@ -17,7 +17,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -36,6 +36,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
+    Notification,
     OperationalError,
     Transcoder,
 )
@@ -45,9 +46,16 @@ from eventsourcing.utils import get_topic
 
 from ledger import bounds, ids, invoicing, rating
 from ledger.account import BillingAccount
+from ledger.aggregate import replay
 from ledger.bounds import shown
 from ledger.catalog import AccountRegistry, IdempotencyRecord, Offer, command_fingerprint
-from ledger.chain import ChainedPostgresRecorder, ChainedRecorder, ChainedSQLiteRecorder
+from ledger.chain import (
+    ChainedPostgresRecorder,
+    ChainedRecorder,
+    ChainedSQLiteRecorder,
+    Seal,
+    walk,
+)
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of, today
 from ledger.cut import Rated, derive_cut, subscription_info
@@ -673,6 +681,43 @@ class BillingApplication(Application[UUID]):
                 return sub, tail
             fresh = True  # another writer appended since this process cached it
 
+    # ------------------------------------------------------------------ the log, read
+    # What the read side reads of the log (projections.log.EventLog): it depends on these,
+    # not on the rest of this class.
+    def last_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def notifications(self, after: int, limit: int, *, topics: Sequence[str] = (),
+                      stop: int | None = None) -> Sequence[Notification]:
+        return self.recorder.select_notifications(start=after, limit=limit, stop=stop,
+                                                  topics=topics, inclusive_of_start=False)
+
+    def decode(self, notification: Notification) -> Any:
+        return self.mapper.to_domain_event(notification)
+
+    def aggregate_events(self, originator_id: UUID, *, gt: int | None = None,
+                         lte: int | None = None) -> list[Any]:
+        return list(self.events.get(originator_id, gt=gt, lte=lte))
+
+    def latest_snapshot(self, originator_id: UUID) -> Any | None:
+        if self.snapshots is None:
+            return None
+        found = list(self.snapshots.get(originator_id, desc=True, limit=1))
+        return found[0] if found else None
+
+    def positions(self, batch: int = 5000) -> Iterator[tuple[int, Notification | None, Seal | None]]:
+        if isinstance(self.recorder, ChainedRecorder):
+            yield from walk(self.recorder, batch)
+            return
+        after = 0
+        while found := self.notifications(after, batch):
+            for note in found:
+                yield note.id, note, None
+            after = found[-1].id
+
+    def chain_origin(self) -> int | None:
+        return self.recorder.chain_origin() if isinstance(self.recorder, ChainedRecorder) else None
+
     def log_point(self) -> invoicing.LogPoint:
         """The log's last position and its seal: what a cut records in its invoice."""
         position = self.recorder.max_notification_id() or 0
@@ -715,8 +760,6 @@ class BillingApplication(Application[UUID]):
 
 
 def _mutate_all(aggregate: Any, events: Iterable[Any]) -> Any:
-    """Apply events in order (the library's projector also asserts a runtime Protocol on
-    every event, which costs more than applying it)."""
-    for ev in events:
-        aggregate = ev.mutate(aggregate)
-    return aggregate
+    """The repository's projector: :func:`ledger.aggregate.replay` (the library's own also
+    asserts a runtime Protocol on every event, which costs more than applying it)."""
+    return replay(events, aggregate)

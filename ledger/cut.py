@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
 
+from ledger import aggregate as aggregates
 from ledger import invoicing, rating
 from ledger.charges import ChargeLine
 from ledger.subscription import Subscription
@@ -56,9 +57,7 @@ class CutResult:
 
 def replay(history: Sequence[Any], kind: type[A] = Subscription) -> A:  # type: ignore[assignment]
     """The aggregate (a subscription unless ``kind`` says otherwise) as its events leave it."""
-    aggregate: Any = None
-    for ev in history:
-        aggregate = ev.mutate(aggregate)
+    aggregate = aggregates.replay(history)
     assert isinstance(aggregate, kind)
     return aggregate
 

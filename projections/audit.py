@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ledger import invoicing
-from ledger.application import BillingApplication
+from ledger import ids, invoicing
+from ledger.aggregate import fold
+from ledger.bounds import shown
 from ledger.errors import UnknownLine, UnknownSubscription
+from ledger.subscription import Subscription
 from projections import queries
+from projections.log import EventLog
 from projections.views import _Views
 
 
@@ -50,7 +53,7 @@ _DETAIL_FIELDS = ("quantity", "previous_quantity", "channel", "reason", "enabled
 
 def _event_info(ev: Any) -> EventInfo:
     details = ", ".join(f"{name}={getattr(ev, name)}" for name in _DETAIL_FIELDS if hasattr(ev, name))
-    if hasattr(ev, "offer"):
+    if isinstance(ev, (Subscription.Purchased, Subscription.Renewed)):
         details = ", ".join(filter(None, [f"offer={ev.offer.offer_id} at {ev.offer.price} "
                                           f"{ev.offer.currency}/{ev.offer.term}", details]))
     effective = getattr(ev, "effective_date", None) or getattr(ev, "billing_date", None)
@@ -63,21 +66,21 @@ def _event_info(ev: Any) -> EventInfo:
     )
 
 
-def explain(ledger: BillingApplication, views: _Views, invoice_number: str, line_no: int) -> Explanation:
+def explain(log: EventLog, views: _Views, invoice_number: str, line_no: int) -> Explanation:
     """The events and the arithmetic behind line ``line_no`` (1-based) of an issued invoice."""
     row = queries.invoice_by_number(views, invoice_number)
-    document = queries.document_of(ledger, row)
+    document = queries.document_of(log, row)
     lines = invoicing.invoice_lines(document)
     if not 1 <= line_no <= len(lines):
         raise UnknownLine(f"invoice {invoice_number} has lines 1 to {len(lines)}, not {line_no}")
     line = lines[line_no - 1]
-    history = ledger.history(document["account"], line["subscription"])
+    history = _history(log, document["account"], line["subscription"])
     by_version = {ev.originator_version: ev for ev in history}
     events = tuple(_event_info(by_version[v]) for v in line["sources"] if v in by_version)
     reversed_line, reversed_in = None, None
     if line.get("reverses"):
         for earlier in queries.invoices(views, document["account"]):
-            doc = queries.document_of(ledger, earlier)
+            doc = queries.document_of(log, earlier)
             for candidate in invoicing.invoice_lines(doc):
                 if candidate["subscription"] == line["subscription"] and \
                         candidate["line_id"] == line["reverses"]:
@@ -98,11 +101,19 @@ class SubscriptionState:
     posted: tuple[dict[str, Any], ...]
 
 
-def state_at(ledger: BillingApplication, account: str, subscription: str, *,
+def _history(log: EventLog, account: str, subscription: str) -> list[Any]:
+    events = log.aggregate_events(ids.subscription_id(account, subscription))
+    if not events:
+        raise UnknownSubscription(f"unknown subscription {shown(subscription)} in account "
+                                  f"{shown(account)}")
+    return events
+
+
+def state_at(log: EventLog, account: str, subscription: str, *,
              as_of: date | None = None, known_at: datetime | None = None) -> SubscriptionState:
     """The subscription as effective on ``as_of`` (a business date), counting only what had
     been recorded by ``known_at`` (an instant). Either or both may be omitted."""
-    history = ledger.history(account, subscription)
+    history = _history(log, account, subscription)
     known = [ev for ev in history if known_at is None or ev.timestamp <= known_at]
     if not known:
         raise UnknownSubscription(
@@ -112,23 +123,19 @@ def state_at(ledger: BillingApplication, account: str, subscription: str, *,
     chosen = [ev for ev in known if as_of is None or _effective(ev) <= as_of]
     if not chosen:
         raise UnknownSubscription(f"subscription {subscription} was not yet purchased on {as_of}")
-    aggregate: Any = chosen[0].mutate(None)
-    for ev in chosen[1:]:
-        ev.apply(aggregate)
-        aggregate.version = ev.originator_version
-    state = aggregate.describe()
+    state = fold(chosen).describe()
     posted = tuple(
         {"billing_date": ev.billing_date.isoformat(), "line_id": line.line_id,
          "start": line.start.isoformat(), "end": line.end.isoformat(),
          "charge_type": line.charge_type, "unit_price": f"{line.unit_price}",
          "quantity": line.quantity, "amount": f"{line.amount}"}
-        for ev in chosen if hasattr(ev, "lines") for line in ev.lines
+        for ev in chosen if isinstance(ev, Subscription.ChargesPosted) for line in ev.lines
     )
     return SubscriptionState(account, subscription, as_of, known_at, state,
                              tuple(_event_info(ev) for ev in chosen), posted)
 
 
 def _effective(ev: Any) -> date:
-    day = getattr(ev, "effective_date", None) or ev.billing_date
-    assert isinstance(day, date)
+    """The business date an event takes effect (a posting: its billing date)."""
+    day: date = ev.billing_date if isinstance(ev, Subscription.ChargesPosted) else ev.effective_date
     return day

@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 from ledger.account import BillingAccount
 from ledger.charges import ChargeLine
 from ledger.subscription import Subscription
+from projections.log import EventLog
 
 SCHEMA_VERSION = 1
 _S, _A = Subscription, BillingAccount
@@ -147,8 +148,8 @@ def json_schema(type_name: str) -> dict[str, Any]:
 class Feed:
     """Reads the ledger's log as integration records."""
 
-    def __init__(self, ledger: Any, batch_size: int = 500) -> None:
-        self.ledger = ledger
+    def __init__(self, log: EventLog, batch_size: int = 500) -> None:
+        self.log = log
         self.batch_size = batch_size
         self._owners: dict[UUID, tuple[str, str | None]] = {}
 
@@ -156,12 +157,11 @@ class Feed:
         """Every record after position ``after``, in order (at most ``limit``)."""
         position, given = after, 0
         while limit is None or given < limit:
-            notifications = self.ledger.recorder.select_notifications(
-                start=position, limit=self.batch_size, topics=TOPICS, inclusive_of_start=False)
+            notifications = self.log.notifications(position, self.batch_size, topics=TOPICS)
             if not notifications:
                 return
             for notification in notifications:
-                event = self.ledger.mapper.to_domain_event(notification)
+                event = self.log.decode(notification)
                 yield self.record(event, notification.id)
                 given += 1
                 if limit is not None and given >= limit:
@@ -192,7 +192,7 @@ class Feed:
             self._owners[event.originator_id] = (event.key, None)
         owner = self._owners.get(event.originator_id)
         if owner is None:  # a consumer resuming mid-log: the aggregate's first event says
-            (first,) = self.ledger.events.get(event.originator_id, lte=1)
+            (first,) = self.log.aggregate_events(event.originator_id, lte=1)
             owner = (first.account, first.key) if isinstance(first, _S.Purchased) else (first.key, None)
             self._owners[event.originator_id] = owner
         return owner

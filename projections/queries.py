@@ -10,6 +10,7 @@ from uuid import UUID
 from ledger.account import BillingAccount
 from ledger.errors import UnknownAccount, UnknownInvoice
 from projections import reconciliation
+from projections.log import EventLog
 from projections.views import ViewsCorrupt, _Views
 
 
@@ -51,10 +52,10 @@ def invoice_by_number(views: _Views, number: str) -> dict[str, Any]:
     return rows[0]
 
 
-def issued(ledger: Any, row: dict[str, Any]) -> Any:
+def issued(log: EventLog, row: dict[str, Any]) -> Any:
     """The InvoiceIssued event an invoice row indexes."""
     version = int(row["event_version"])
-    found = list(ledger.events.get(UUID(row["account_id"]), gt=version - 1, lte=version))
+    found = log.aggregate_events(UUID(row["account_id"]), gt=version - 1, lte=version)
     if len(found) != 1 or not isinstance(found[0], BillingAccount.InvoiceIssued) or \
             found[0].invoice_number != row["invoice_number"]:
         raise ViewsCorrupt(
@@ -64,14 +65,14 @@ def issued(ledger: Any, row: dict[str, Any]) -> Any:
     return found[0]
 
 
-def document_of(ledger: Any, row: dict[str, Any]) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(issued(ledger, row).document)
+def document_of(log: EventLog, row: dict[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(issued(log, row).document)
     return document
 
 
-def invoice_document(ledger: Any, views: _Views, key: str, billing_date: date) -> dict[str, Any]:
+def invoice_document(log: EventLog, views: _Views, key: str, billing_date: date) -> dict[str, Any]:
     """The issued document of an account's invoice for a billing date (from the event log)."""
-    return document_of(ledger, invoice_row(views, key, billing_date))
+    return document_of(log, invoice_row(views, key, billing_date))
 
 
 def recon_rows(views: _Views, key: str, billing_date: date) -> list[dict[str, str]]:

@@ -15,8 +15,8 @@ from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment
 
-from ledger.application import BillingApplication
 from ledger.eventstore import schema_lock
+from projections.log import EventLog
 from projections.view_rows import TOPICS, ops_for
 from projections.views import (
     Op,
@@ -59,13 +59,13 @@ class ViewStore:
 class Projector:
     """Follows a ledger's notification log into a view store."""
 
-    def __init__(self, ledger: BillingApplication, store: ViewStore, *,
+    def __init__(self, log: EventLog, store: ViewStore, *,
                  batch_size: int = DEFAULT_BATCH) -> None:
-        self.ledger = ledger
+        self.log = log
         self.views = store.views
         self.store = store
         self.batch_size = batch_size
-        self.name = ledger.name
+        self.name = log.name
         self.conflicts = 0
         self.pause = 0.0  # seconds to sleep between batches (throttles a rebuild on a busy store)
 
@@ -84,7 +84,7 @@ class Projector:
 
     def pending(self) -> int:
         """How many notifications the log holds beyond the tracked position (an upper bound)."""
-        return max(0, (self.ledger.recorder.max_notification_id() or 0) - self.position)
+        return max(0, (self.log.last_position()) - self.position)
 
     def catch_up(self, progress: Progress | None = None, max_batches: int | None = None) -> int:
         """Fold every notification after the tracked position; returns how many were read."""
@@ -93,17 +93,15 @@ class Projector:
     def _catch_up(self, views: _Views, name: str, progress: Progress | None = None,
                   max_batches: int | None = None) -> int:
         position = self._position(views, name)
-        target = self.ledger.recorder.max_notification_id() or 0
+        target = self.log.last_position()
         done = batches = 0
         while max_batches is None or batches < max_batches:
-            notifications = self.ledger.recorder.select_notifications(
-                start=position, limit=self.batch_size, topics=TOPICS, inclusive_of_start=False,
-            )
+            notifications = self.log.notifications(position, self.batch_size, topics=TOPICS)
             if not notifications:
                 break
             ops: list[Op | Update] = []
             for notification in notifications:
-                event = self.ledger.mapper.to_domain_event(notification)
+                event = self.log.decode(notification)
                 ops.extend(ops_for(event, notification.id))
             try:
                 views.apply(ops, name, position, notifications[-1].id)

@@ -39,12 +39,14 @@ from eventsourcing.utils import Environment
 
 from ledger import ids, invoicing, rating
 from ledger.account import BillingAccount
+from ledger.aggregate import replay
 from ledger.catalog import AccountRegistry
-from ledger.chain import GENESIS, ChainedRecorder, link, walk
+from ledger.chain import GENESIS, link
 from ledger.cut import CutResult, Rated, derive_cut
 from ledger.errors import InvalidInput
 from ledger.money import round_money
 from ledger.subscription import Subscription
+from projections.log import EventLog
 from projections.view_rows import TOPICS, ops_for
 from projections.views import TABLE_KEYS, VIEW_TABLES, SQLiteBillingViews, _Views
 
@@ -168,11 +170,10 @@ def _describe(notification: Any) -> str:
     return f"{topic} of {notification.originator_id} v{notification.originator_version}"
 
 
-def _scan(ledger: Any, findings: list[Finding], notes: list[str],
+def _scan(log: EventLog, findings: list[Finding], notes: list[str],
           progress: Progress | None) -> _Scan:
-    recorder = ledger.recorder
-    chained = isinstance(recorder, ChainedRecorder)
-    origin = recorder.chain_origin() if chained else 0
+    origin = log.chain_origin()
+    chained = origin is not None
     if not chained:
         notes.append("this store keeps no seals (in memory): the chain was not checked")
     elif origin:
@@ -181,14 +182,14 @@ def _scan(ledger: Any, findings: list[Finding], notes: list[str],
     scan = _Scan()
     versions: dict[UUID, int] = {}
     last_seal = GENESIS
-    total = recorder.max_notification_id() or 0
-    for position, note, seal in walk(recorder):
+    total = log.last_position()
+    for position, note, seal in log.positions():
         if note is not None:
             scan.last_head = link(scan.last_head, note.id, note.originator_id,
                                   note.originator_version, note.topic, note.state)
             scan.last_position = position
             scan.heads.set(position, scan.last_head)
-            _check_event(ledger, note, versions, scan, findings)
+            _check_event(log, note, versions, scan, findings)
         if chained:
             where = f"log position {position}"
             if note is None and seal is not None:
@@ -211,7 +212,7 @@ def _scan(ledger: Any, findings: list[Finding], notes: list[str],
     return scan
 
 
-def _check_event(ledger: Any, note: Any, versions: dict[UUID, int], scan: _Scan,
+def _check_event(log: EventLog, note: Any, versions: dict[UUID, int], scan: _Scan,
                  findings: list[Finding]) -> None:
     where = f"log position {note.id}"
     previous = versions.get(note.originator_id, 0)
@@ -222,7 +223,7 @@ def _check_event(ledger: Any, note: Any, versions: dict[UUID, int], scan: _Scan,
         findings.append(Finding(where, f"{_describe(note)} follows version {previous}: {gap}"))
     versions[note.originator_id] = max(previous, note.originator_version)
     try:
-        event = ledger.mapper.to_domain_event(note)
+        event = log.decode(note)
     except Exception as error:  # an event that does not decode is a finding, not a crash
         scan.broken.add(note.originator_id)
         findings.append(Finding(where, f"{_describe(note)} cannot be read: "
@@ -233,13 +234,6 @@ def _check_event(ledger: Any, note: Any, versions: dict[UUID, int], scan: _Scan,
 
 
 # --------------------------------------------------------------------------- 3. accounts
-def _replay(events: Sequence[Any]) -> Any:
-    aggregate: Any = None
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
 def _money(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
@@ -275,15 +269,15 @@ def _adds_up(document: Mapping[str, Any]) -> list[str]:
 class _AccountCheck:
     """Replays one account from its events and checks every billing date it cut."""
 
-    def __init__(self, ledger: Any, key: str, scan: _Scan, findings: list[Finding]) -> None:
-        self.ledger, self.key, self.scan, self.findings = ledger, key, scan, findings
+    def __init__(self, log: EventLog, key: str, scan: _Scan, findings: list[Finding]) -> None:
+        self.log, self.key, self.scan, self.findings = log, key, scan, findings
         self.checks: list[InvoiceCheck] = []
         self.subscriptions: dict[str, list[Any]] = {}
         self.held: list[str] = []
 
     def history(self, sub: str) -> list[Any]:
         if sub not in self.subscriptions:
-            self.subscriptions[sub] = list(self.ledger.events.get(ids.subscription_id(self.key, sub)))
+            self.subscriptions[sub] = self.log.aggregate_events(ids.subscription_id(self.key, sub))
         return self.subscriptions[sub]
 
     def postings(self, sub: str) -> dict[date, Any]:
@@ -296,7 +290,7 @@ class _AccountCheck:
             self.findings.append(Finding(where, "its events are incomplete or unreadable (see the "
                                                 "log findings): its invoices were not checked"))
             return
-        events = list(self.ledger.events.get(ids.account_id(self.key)))
+        events = self.log.aggregate_events(ids.account_id(self.key))
         self.held = [ev.subscription for ev in events if isinstance(ev, BillingAccount.SubscriptionAdded)]
         aggregate: Any = None
         cut: dict[date, Any] = {}
@@ -323,9 +317,9 @@ class _AccountCheck:
         for sub in aggregate.subscriptions:
             if ids.subscription_id(self.key, sub) in self.scan.broken:
                 continue
-            _check_snapshot(self.ledger, ids.subscription_id(self.key, sub), self.history(sub),
+            _check_snapshot(self.log, ids.subscription_id(self.key, sub), self.history(sub),
                             f"subscription {self.key}/{sub}", self.findings)
-        _check_snapshot(self.ledger, ids.account_id(self.key), events, where, self.findings)
+        _check_snapshot(self.log, ids.account_id(self.key), events, where, self.findings)
 
     def check_postings(self, aggregate: Any, cut: Mapping[date, Any]) -> None:
         """Every posted line is on the invoice of its billing date (the invoices' side is
@@ -503,12 +497,11 @@ def cut_again(issued: Any, before: Any, history: Callable[[str], Sequence[Any]])
     )
 
 
-def rederive_from_log(ledger: Any, account: str, issued: Any) -> dict[str, Any] | None:
+def rederive_from_log(log: EventLog, account: str, issued: Any) -> dict[str, Any] | None:
     """:func:`rederive`, reading the account and its subscriptions from the log."""
-    before = _replay(list(ledger.events.get(ids.account_id(account),
-                                            lte=issued.originator_version - 1)))
+    before = replay(log.aggregate_events(ids.account_id(account), lte=issued.originator_version - 1))
     return rederive(issued, before,
-                    lambda sub: list(ledger.events.get(ids.subscription_id(account, sub))))
+                    lambda sub: log.aggregate_events(ids.subscription_id(account, sub)))
 
 
 def _first_difference(derived: Mapping[str, Any], recorded: Mapping[str, Any]) -> str:
@@ -524,18 +517,15 @@ def _state(aggregate: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
 
-def _check_snapshot(ledger: Any, aggregate_id: UUID, events: Sequence[Any], where: str,
+def _check_snapshot(log: EventLog, aggregate_id: UUID, events: Sequence[Any], where: str,
                     findings: list[Finding]) -> None:
-    if ledger.snapshots is None:
-        return
     try:
-        snapshots = list(ledger.snapshots.get(aggregate_id, desc=True, limit=1))
+        snapshot = log.latest_snapshot(aggregate_id)
     except Exception as error:
         findings.append(Finding(where, f"its snapshot cannot be read: {type(error).__name__}: {error}"))
         return
-    if not snapshots:
+    if snapshot is None:
         return
-    snapshot = snapshots[0]
     if snapshot.originator_version > len(events):
         findings.append(Finding(where, f"its snapshot is of version {snapshot.originator_version}, "
                                        f"but it has {len(events)} events"))
@@ -545,7 +535,7 @@ def _check_snapshot(ledger: Any, aggregate_id: UUID, events: Sequence[Any], wher
     except Exception as error:
         findings.append(Finding(where, f"its snapshot cannot be loaded: {type(error).__name__}: {error}"))
         return
-    replayed = _replay(events[: snapshot.originator_version])
+    replayed = replay(events[: snapshot.originator_version])
     if _state(loaded) != _state(replayed):
         differing = sorted(name for name in set(_state(loaded)) | set(_state(replayed))
                            if _state(loaded).get(name) != _state(replayed).get(name))
@@ -568,7 +558,7 @@ def _normal(row: Mapping[str, Any]) -> dict[str, str | None]:
     return {k: None if v is None else str(v) for k, v in row.items()}
 
 
-def _check_views(ledger: Any, views: _Views, name: str, account: str | None,
+def _check_views(log: EventLog, views: _Views, name: str, account: str | None,
                  findings: list[Finding]) -> None:
     try:
         position = views.position(name)
@@ -577,7 +567,7 @@ def _check_views(ledger: Any, views: _Views, name: str, account: str | None,
         return
     factory, scratch = _scratch_views()
     try:
-        _fold_and_compare(ledger, views, scratch, name, position, account, findings)
+        _fold_and_compare(log, views, scratch, name, position, account, findings)
     except Exception as error:  # e.g. views made to another shape: say so, do not crash
         findings.append(Finding("views", f"could not be compared with the log: "
                                          f"{type(error).__name__}: {error}"))
@@ -585,19 +575,18 @@ def _check_views(ledger: Any, views: _Views, name: str, account: str | None,
         factory.close()
 
 
-def _fold_and_compare(ledger: Any, views: _Views, scratch: _Views, name: str, position: int,
+def _fold_and_compare(log: EventLog, views: _Views, scratch: _Views, name: str, position: int,
                   account: str | None, findings: list[Finding]) -> None:
     scratch.start_tracking(name)
     done = 0
     while done < position:
-        notes = ledger.recorder.select_notifications(start=done, limit=2000, stop=position,
-                                                     topics=TOPICS, inclusive_of_start=False)
+        notes = log.notifications(done, 2000, stop=position, topics=TOPICS)
         if not notes:
             break
         ops: list[Any] = []
         for note in notes:
             try:
-                ops.extend(ops_for(ledger.mapper.to_domain_event(note), note.id))
+                ops.extend(ops_for(log.decode(note), note.id))
             except Exception as error:  # the log's findings say why; fold the rest
                 findings.append(Finding("views", f"log position {note.id} cannot be folded "
                                                  f"into the views: {type(error).__name__}: {error}"))
@@ -656,23 +645,23 @@ def _invoice_of(table: str, row: Mapping[str, Any]) -> str | None:
 
 
 # --------------------------------------------------------------------------- entry point
-def verify(ledger: Any, views: _Views, *, account: str | None = None,
+def verify(log: EventLog, views: _Views, *, account: str | None = None,
            anchors: Sequence[Anchor] = (), progress: Progress | None = None) -> Verification:
     """Check the log, the invoices of ``account`` (or of every account), the snapshots and
     the views; ``anchors`` are heads kept outside the database."""
     findings: list[Finding] = []
     notes: list[str] = []
-    scan = _scan(ledger, findings, notes, progress)
+    scan = _scan(log, findings, notes, progress)
     for anchor in anchors:
-        _check_anchor(ledger, anchor, scan, findings)
-    registry = _registry_accounts(ledger, scan, findings)
+        _check_anchor(log, anchor, scan, findings)
+    registry = _registry_accounts(log, scan, findings)
     keys = [account] if account is not None else sorted(set(registry) | set(scan.accounts))
     checks: list[InvoiceCheck] = []
     for done, key in enumerate(keys, start=1):
         if account is not None and key not in scan.accounts:
             findings.append(Finding(f"account {key}", "the log holds no such account"))
             continue
-        run = _AccountCheck(ledger, key, scan, findings)
+        run = _AccountCheck(log, key, scan, findings)
         try:
             run.run()
         except Exception as error:  # whatever else is wrong with one account, check the rest
@@ -681,7 +670,7 @@ def verify(ledger: Any, views: _Views, *, account: str | None = None,
         checks.extend(run.checks)
         if progress is not None:
             progress(done, len(keys))
-    _check_views(ledger, views, ledger.name, account, findings)
+    _check_views(log, views, log.name, account, findings)
     findings = _one_line_for_later_heads(findings)
     attach = {check.invoice_number: check for check in checks}
     for finding in findings:
@@ -708,16 +697,16 @@ def _one_line_for_later_heads(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
-def _registry_accounts(ledger: Any, scan: _Scan, findings: list[Finding]) -> list[str]:
-    events = list(ledger.events.get(ids.registry_id()))
+def _registry_accounts(log: EventLog, scan: _Scan, findings: list[Finding]) -> list[str]:
+    events = log.aggregate_events(ids.registry_id())
     if not events:
         return []
     try:
-        registry = _replay(events)
+        registry = replay(events)
     except Exception as error:
         findings.append(Finding("account registry", f"cannot be replayed: {type(error).__name__}: {error}"))
         return []
-    _check_snapshot(ledger, ids.registry_id(), events, "account registry", findings)
+    _check_snapshot(log, ids.registry_id(), events, "account registry", findings)
     for key in set(scan.accounts) - set(registry.accounts):
         findings.append(Finding(f"account {key}", "opened in the log but missing from the account "
                                                   "registry: billing runs skip it"))
@@ -727,7 +716,7 @@ def _registry_accounts(ledger: Any, scan: _Scan, findings: list[Finding]) -> lis
     return list(registry.accounts)
 
 
-def _check_anchor(ledger: Any, anchor: Anchor, scan: _Scan, findings: list[Finding]) -> None:
+def _check_anchor(log: EventLog, anchor: Anchor, scan: _Scan, findings: list[Finding]) -> None:
     where = f"anchor {anchor.source}"
     head = scan.head_at(anchor.position)
     if anchor.position > scan.last_position:
@@ -742,7 +731,7 @@ def _check_anchor(ledger: Any, anchor: Anchor, scan: _Scan, findings: list[Findi
         account = anchor.invoice.get("account")
         found = None
         if isinstance(account, str):
-            for event in ledger.events.get(ids.account_id(account)):
+            for event in log.aggregate_events(ids.account_id(account)):
                 if isinstance(event, BillingAccount.InvoiceIssued) and event.invoice_number == number:
                     found = event
         if found is None:
@@ -751,9 +740,9 @@ def _check_anchor(ledger: Any, anchor: Anchor, scan: _Scan, findings: list[Findi
             findings.append(Finding(where, f"invoice {number} in the log is not the customer's copy"))
 
 
-def export_anchor(ledger: Any) -> dict[str, Any]:
+def export_anchor(log: EventLog) -> dict[str, Any]:
     """The log's head now, to keep outside the database (``verify --anchor``)."""
-    point = ledger.log_point()
+    point = log.log_point()
     return {"position": point.position, "head": point.head}
 
 
