@@ -29,11 +29,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote
-from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -43,8 +41,8 @@ from ledger import bounds
 from ledger.application import BillingApplication
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, TestClock, today
+from ledger.commands import Command, CommandMethods
 from ledger.errors import (
-    BillingRunIncomplete,
     InvalidInput,
     MissingDatabase,
     NotALedger,
@@ -52,7 +50,7 @@ from ledger.errors import (
 )
 from ledger.eventstore import DB_ENV_VAR, DEFAULT_DB, store_env
 from ledger.locales import normalise
-from ledger.offers import OfferTerms
+from ledger.scheduler import BillRun
 from projections import audit, invoices, queries, reconciliation, verification
 from projections.feed import Feed
 from projections.runner import DEFAULT_BATCH, Projector, ViewStore
@@ -143,7 +141,7 @@ def _command(method: Callable[P, R]) -> Callable[P, R]:
     return _store_errors(wrapper)
 
 
-class Ledger:
+class Ledger(CommandMethods):
     """The billing ledger: commands, billing runs, invoices, reconciliation files, audit,
     and the event feed."""
 
@@ -233,125 +231,49 @@ class Ledger:
         self.close()
 
     # ------------------------------------------------------------------ commands
-    # Every command takes an optional idempotency key: a repeat with the same key and payload
-    # returns the first result and records nothing; the same key with another payload raises
+    # A typed method per command comes from ledger.commands.CommandMethods:
+    # ``ledger.purchase(...)`` is ``ledger.handle(Purchase(...))``. Every command takes an
+    # optional idempotency key: a repeat with the same key and the same command returns the
+    # first result and records nothing; the same key with another raises
     # IdempotencyConflict. ``effective_date`` defaults to the clock's date.
-    @_command
-    def define_offer(self, terms: OfferTerms, *, idempotency_key: str | None = None) -> None:
-        """Add an offer to the catalog, or revise it for new purchases and renewals."""
-        self.app.define_offer(terms, idempotency_key=idempotency_key)
-
-    @_command
-    def open_account(self, key: str, *, billing_day: int, name: str | None = None,
-                     currency: str | None = None, locale: str | None = None,
-                     effective_date: date | None = None,
-                     idempotency_key: str | None = None) -> None:
-        """Open a billing account, cut on ``billing_day`` (1-31, clamped to short months);
-        its invoices read in ``locale`` (en_US, it_IT, nl_NL or nb_NO)."""
-        self.app.open_account(key, billing_day=billing_day, name=name, currency=currency,
-                              locale=locale, effective_date=effective_date,
-                              idempotency_key=idempotency_key)
-
-    @_command
-    def purchase(self, account: str, subscription: str, offer: str, quantity: int, *,
-                 effective_date: date | None = None, trial: bool = False, trial_days: int = 30,
-                 auto_renew: bool = True, idempotency_key: str | None = None) -> UUID:
-        """Buy licenses; returns the subscription's aggregate id."""
-        return self.app.purchase(account, subscription, offer, quantity,
-                                 effective_date=effective_date, trial=trial, trial_days=trial_days,
-                                 auto_renew=auto_renew, idempotency_key=idempotency_key)
-
-    @_command
-    def change_quantity(self, account: str, subscription: str, quantity: int, *,
-                        effective_date: date | None = None,
-                        idempotency_key: str | None = None) -> None:
-        """Set the number of licenses (the new total)."""
-        self.app.change_quantity(account, subscription, quantity, effective_date=effective_date,
-                                 idempotency_key=idempotency_key)
-
-    @_command
-    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None,
-                idempotency_key: str | None = None) -> None:
-        self.app.suspend(account, subscription, effective_date=effective_date,
-                         idempotency_key=idempotency_key)
-
-    @_command
-    def reactivate(self, account: str, subscription: str, *, effective_date: date | None = None,
-                   idempotency_key: str | None = None) -> None:
-        self.app.reactivate(account, subscription, effective_date=effective_date,
-                            idempotency_key=idempotency_key)
-
-    @_command
-    def cancel(self, account: str, subscription: str, *, channel: str = "online",
-               effective_date: date | None = None, idempotency_key: str | None = None) -> None:
-        """Cancel for good; ``online`` needs fewer than 25 licenses, ``assisted`` always may."""
-        self.app.cancel(account, subscription, channel=channel, effective_date=effective_date,
-                        idempotency_key=idempotency_key)
-
-    @_command
-    def add_payment_method(self, account: str, subscription: str, *,
-                           effective_date: date | None = None,
-                           idempotency_key: str | None = None) -> None:
-        self.app.add_payment_method(account, subscription, effective_date=effective_date,
-                                    idempotency_key=idempotency_key)
-
-    @_command
-    def set_auto_renew(self, account: str, subscription: str, enabled: bool, *,
-                       effective_date: date | None = None,
-                       idempotency_key: str | None = None) -> None:
-        self.app.set_auto_renew(account, subscription, enabled, effective_date=effective_date,
-                                idempotency_key=idempotency_key)
-
-    @_command
-    def record_payment(self, account: str, amount: Decimal, *, effective_date: date | None = None,
-                       reference: str = "", idempotency_key: str | None = None) -> None:
-        self.app.record_payment(account, amount, effective_date=effective_date, reference=reference,
-                                idempotency_key=idempotency_key)
+    @_store_errors
+    def handle(self, command: Command[R]) -> R:
+        """Handle a command (:mod:`ledger.commands`); refused on a read-only ledger."""
+        self._writable()
+        return self.app.handle(command)
 
     # ------------------------------------------------------------------ time and billing runs
     @_command
-    def advance_to(self, day: date) -> None:
-        """With a test clock: move to the start of ``day``, doing everything due before it."""
-        self.app.advance_to(day)
+    def advance_to(self, day: date) -> BillRun:
+        """With a test clock: move to the start of ``day``, doing everything due before it;
+        returns what that run did."""
+        return self.app.advance_to(day)
 
     @_command
-    def run_due(self, through: date | None = None) -> None:
+    def run_due(self, through: date | None = None, *, progress: Progress | None = None) -> BillRun:
         """Do everything due on or before ``through`` (default: yesterday) in date order:
-        trial ends, renewals, billing dates."""
-        self.app.run_due(through)
+        trial ends, renewals, billing dates; returns what the run did."""
+        return self.app.scheduler.run_due(through, progress=progress)
 
     @_command
-    def bill(self, until: date | None = None, *, advance_clock: bool = True) -> list[str]:
-        """Cut every billing date through ``until`` (default: yesterday) and return the
-        numbers of the invoices this issued. A test clock is moved forward to ``until``
-        (unless ``advance_clock=False``: then, as with the machine's clock, a date after
-        the clock's is refused).
+    def bill(self, until: date | None = None, *, advance_clock: bool = True,
+             progress: Progress | None = None) -> BillRun:
+        """Cut every billing date through ``until`` (default: yesterday); returns what the run
+        did (``.issued``: the invoices it issued; ``.found_done``: dates another process cut
+        first). A test clock is moved forward to ``until`` (unless ``advance_clock=False``:
+        then, as with the machine's clock, a date after the clock's is refused).
 
         If the run stops at one account (a database failure part-way),
         :class:`~ledger.errors.BillingRunIncomplete` names it and the cause, and lists the
         invoices issued before it; they stand, and running it again completes the run."""
         if until is not None:
             bounds.business_date(until, "the date to bill until")
-        before = {row["invoice_number"] for row in self._invoice_rows()}
-        try:
-            if (advance_clock and until is not None and isinstance(self.clock, TestClock)
-                    and until > self.clock.today()):
-                self.app.advance_to(until)
-            self.app.run_due(until)
-        except BillingRunIncomplete as stopped:
-            try:
-                issued = self._issued_since(before)
-            except Exception:  # the store is failing: say what is known
-                issued = []
-            raise stopped.with_issued(issued) from stopped.cause
-        return self._issued_since(before)
-
-    def _issued_since(self, before: set[str]) -> list[str]:
-        return [row["invoice_number"] for row in self._invoice_rows()
-                if row["invoice_number"] not in before]
-
-    def _invoice_rows(self) -> list[dict[str, Any]]:
-        return queries.invoices(self._views())
+        run = BillRun()
+        if (advance_clock and until is not None and isinstance(self.clock, TestClock)
+                and until > self.clock.today()):
+            run.add(self.app.advance_to(until))
+        run.add(self.app.scheduler.run_due(until, progress=progress))
+        return run
 
     @_store_errors
     def next_billing_date(self, account: str) -> date:

@@ -50,6 +50,7 @@ from ledger.errors import (
 from ledger.eventstore import is_postgres, sqlite_path
 from ledger.money import format_money
 from ledger.offers import OfferTerms
+from ledger.scheduler import BillRun
 from projections import verification
 from projections.reconciliation import file_name as reconciliation_file_name
 
@@ -318,8 +319,12 @@ def show_simulation(result: Simulation) -> None:
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (done / total) on stderr when it is a terminal; nothing in a pipe."""
+    if not errors.is_terminal:
+        yield lambda done, total: None
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=errors, transient=not errors.is_terminal) as bar:
+                  TimeElapsedColumn(), console=errors, transient=False) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
@@ -647,39 +652,46 @@ def record_payment_command(ctx: Context, account: str, amount: Decimal, day: dat
 @main.command("bill")
 @click.option("--until", "until", required=True, type=DATE,
               help="Cut every billing date up to and including this one (not after today).")
+@click.option("--table", "show_table", is_flag=True,
+              help="Also print a table of the invoices the run issued.")
 @pass_context
-def bill_command(ctx: Context, until: date) -> None:
+def bill_command(ctx: Context, until: date, show_table: bool) -> None:
     """Do everything due through UNTIL: trial ends, renewals and billing dates, in date
     order. UNTIL may not be after today (with --today too: the pinned clock does not move).
+    A progress bar shows the accounts done (on a terminal); the run ends with one summary
+    line. Dates another run cut first are counted as found done, not errors.
 
     If the run stops at one account (a database failure), what it issued is printed, one
     line names the account and the cause, and running it again completes it."""
     stopped: BillingRunIncomplete | None = None
-    with ctx.ledger() as ledger:
+    run = BillRun()
+    with ctx.ledger() as ledger, progress_bar("billing accounts") as update:
         try:
-            issued = ledger.bill(until, advance_clock=False)
+            run = ledger.bill(until, advance_clock=False, progress=update)
         except BillingRunIncomplete as error:
-            stopped, issued = error, error.issued
-        try:
-            rows = {row["invoice_number"]: row for row in ledger.invoices()} if issued else {}
-        except Exception:
-            if stopped is None:
-                raise
-            rows = {}  # the store is failing: the numbers are what is known
-    table = Table(title=f"Invoices issued through {until.isoformat()}", title_justify="left")
-    for column in ("Invoice", "Account", "Billing date"):
-        table.add_column(column)
-    table.add_column("Amount due", justify="right")
-    for number in issued:
-        row = rows.get(number, {})
-        table.add_row(number, row.get("account", ""), row.get("billing_date", ""),
-                      row.get("amount_due", ""))
-    if issued:
+            stopped, run = error, BillRun(issued=list(error.issued))
+        rows: dict[str, dict[str, Any]] = {}
+        if show_table and run.issued:
+            try:
+                rows = {row["invoice_number"]: row for row in ledger.invoices()}
+            except Exception:
+                if stopped is None:
+                    raise
+    if show_table and run.issued:
+        table = Table(title=f"Invoices issued through {until.isoformat()}", title_justify="left")
+        for column in ("Invoice", "Account", "Billing date"):
+            table.add_column(column)
+        table.add_column("Amount due", justify="right")
+        for number in run.issued:
+            row = rows.get(number, {})
+            table.add_row(number, row.get("account", ""), row.get("billing_date", ""),
+                          row.get("amount_due", ""))
         console.print(table)
-    elif stopped is None:
-        console.print(f"nothing new to invoice through {until.isoformat()}")
     if stopped is not None:
+        if run.issued:
+            console.print(f"issued before it stopped: {', '.join(run.issued)}")
         raise failure(stopped)
+    console.print(run.summary(until))
 
 
 def _invoice_account(ledger: Ledger, account: str | None, day: date) -> str:

@@ -18,9 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
-from decimal import Decimal
-from functools import partial
+from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -57,11 +55,26 @@ from ledger.chain import (
     walk,
 )
 from ledger.charges import ChargeLine
-from ledger.clock import Clock, SystemClock, TestClock, start_of, today
+from ledger.clock import Clock, SystemClock, today
+from ledger.commands import (
+    AddPaymentMethod,
+    Cancel,
+    ChangeQuantity,
+    Command,
+    CommandMethods,
+    DefineOffer,
+    OpenAccount,
+    Purchase,
+    Reactivate,
+    RecordPayment,
+    SetAutoRenew,
+    SubscriptionCommand,
+    Suspend,
+)
 from ledger.cut import Rated, derive_cut, subscription_info
 from ledger.errors import (
-    BillingRunIncomplete,
     ConcurrencyConflict,
+    DateAlreadyCut,
     DuplicateAccount,
     DuplicateSubscription,
     EffectiveDateInFuture,
@@ -77,16 +90,34 @@ from ledger.errors import (
 )
 from ledger.eventstore import prepare, schema_lock
 from ledger.offers import OfferTerms
-from ledger.subscription import Channel, Subscription
+from ledger.scheduler import BillRun, Scheduler
+from ledger.subscription import Subscription
 from ledger.transcodings import LedgerSnapshot, LedgerTranscoder, register_ledger_transcodings
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: How many times a command is re-applied to fresh state after losing a race.
 MAX_ATTEMPTS = 8
 
 
-class BillingApplication(Application[UUID]):
+#: What a handler returns: the body a command runs (inside retries): its result and the
+#: aggregates to save.
+Body = Callable[[], tuple[Any, list[Aggregate]]]
+_HANDLERS: dict[type[Command[Any]], Callable[[Any, Any], Body]] = {}
+
+
+def _handles(kind: type[Command[Any]]) -> Callable[[Callable[[Any, Any], Body]], Callable[[Any, Any], Body]]:
+    """Register a method of the application as the handler of ``kind``."""
+
+    def register(method: Callable[[Any, Any], Body]) -> Callable[[Any, Any], Body]:
+        _HANDLERS[kind] = method
+        return method
+
+    return register
+
+
+class BillingApplication(CommandMethods, Application[UUID]):
     """The write side of the ledger, on the eventsourcing library's event store."""
 
     # The name the library gives the store's tables and the views' tracking row: kept as the
@@ -114,8 +145,7 @@ class BillingApplication(Application[UUID]):
         self.partner_id = bounds.text(partner_id, "partner id")
         self.retries = 0  # commands re-applied after losing a race (for monitoring)
         self._touched = threading.local()  # aggregates the running command read
-        # When each account next has something due, as last seen by this process's scheduler.
-        self._wake: dict[str, date] = {}
+        self.scheduler = Scheduler(self)  # what falls due, done in date order
         settings = {**os.environ, **env} if env is not None else dict(os.environ)
         prepare(settings)
         with schema_lock(settings):
@@ -298,11 +328,25 @@ class BillingApplication(Application[UUID]):
                 f"unknown subscription {shown(subscription)} in account {shown(account)}")
         return events
 
-    # ------------------------------------------------------------------ catalog
-    def define_offer(self, terms: OfferTerms, *, idempotency_key: str | None = None) -> None:
-        """Add an offer to the catalog, or revise its terms for future purchases and renewals."""
+    # ------------------------------------------------------------------ commands
+    def handle(self, command: Command[R]) -> R:
+        """Handle a command (:mod:`ledger.commands`): its handler checks it and decides which
+        events to record, and they are saved in one atomic write with the idempotency record
+        when the command carries a key. A typed method per command (``purchase(...)``) comes
+        from :class:`~ledger.commands.CommandMethods`."""
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise InvalidInput(f"not a command this ledger handles: {shown(command)}")
+        body = handler(self, command)  # checks what needs no aggregate, before anything else
+        recorded = self._execute(command.kind, command.payload(), command.idempotency_key, body)
+        account = getattr(command, "account", None)
+        if isinstance(account, str):
+            self.scheduler.touched(account)  # it may fall due sooner than the scheduler thought
+        return command.result(recorded)
 
-        terms = OfferTerms.checked(terms)  # terms built without OfferTerms.create, too
+    @_handles(DefineOffer)
+    def _define_offer(self, command: DefineOffer) -> Body:
+        terms = OfferTerms.checked(command.terms)  # terms built without OfferTerms.create, too
 
         def body() -> tuple[None, list[Aggregate]]:
             now = self.clock.now()
@@ -315,35 +359,22 @@ class BillingApplication(Application[UUID]):
                 offer.revise(terms, recorded_at=now)  # refuses a change of currency
             return None, [offer]
 
-        self._execute("define_offer", {"terms": terms}, idempotency_key, body)
+        return body
 
-    def offer_terms(self, offer_id: str) -> OfferTerms:
-        offer: Offer = self._get(ids.offer_id(offer_id),
-                                 UnknownOffer(f"unknown offer {shown(offer_id)}"), fresh=True)
-        return offer.terms
-
-    # ------------------------------------------------------------------ accounts
-    def open_account(
-        self,
-        key: str,
-        *,
-        billing_day: int,
-        name: str | None = None,
-        currency: str | None = None,
-        effective_date: date | None = None,
-        locale: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> None:
+    @_handles(OpenAccount)
+    def _open_account(self, command: OpenAccount) -> Body:
+        key = command.account
         bounds.identifier(key, "account id", InvalidAccount)
-        day = self._effective(effective_date)
+        day = self._effective(command.effective_date)
 
         def body() -> tuple[None, list[Aggregate]]:
             if ids.account_id(key) in self.repository:
                 raise DuplicateAccount(f"account {key!r} already exists")
             now = self.clock.now()
             account = BillingAccount.open(
-                key=key, billing_day=billing_day, name=name, currency=currency,
-                effective_date=day, recorded_at=now, locale=locale,
+                key=key, billing_day=command.billing_day, name=command.name,
+                currency=command.currency, effective_date=day, recorded_at=now,
+                locale=command.locale,
             )
             try:
                 registry: AccountRegistry = self.repository.get(ids.registry_id())
@@ -352,10 +383,98 @@ class BillingApplication(Application[UUID]):
             registry.register(key, recorded_at=now)
             return None, [account, registry]
 
-        payload = {"account": key, "billing_day": billing_day, "name": name, "currency": currency,
-                   "effective_date": effective_date, "locale": locale}
-        self._execute("open_account", payload, idempotency_key, body)
-        self._wake.pop(key, None)
+        return body
+
+    @_handles(RecordPayment)
+    def _record_payment(self, command: RecordPayment) -> Body:
+        day = self._effective(command.effective_date)
+
+        def body() -> tuple[None, list[Aggregate]]:
+            acc = self._account(command.account)
+            acc.record_payment(command.amount, effective_date=day, recorded_at=self.clock.now(),
+                               reference=command.reference)
+            return None, [acc]
+
+        return body
+
+    @_handles(Purchase)
+    def _purchase(self, command: Purchase) -> Body:
+        account, subscription = command.account, command.subscription
+        bounds.identifier(subscription, "subscription id")
+        day = self._effective(command.effective_date)
+
+        def body() -> tuple[UUID, list[Aggregate]]:
+            acc = self._account(account)
+            terms = self.offer_terms(command.offer)
+            if ids.subscription_id(account, subscription) in self.repository:
+                raise DuplicateSubscription(
+                    f"subscription {subscription!r} already exists in account {account!r}"
+                )
+            if day < acc.opened_on:
+                raise EffectiveDateOutOfOrder(
+                    f"purchase date {day.isoformat()} is before account {account!r} was opened "
+                    f"({acc.opened_on.isoformat()})"
+                )
+            now = self.clock.now()
+            sub = Subscription.purchase(
+                account=account, key=subscription, offer=terms, quantity=command.quantity,
+                effective_date=day, recorded_at=now, trial=command.trial,
+                trial_days=command.trial_days, auto_renew=command.auto_renew,
+            )
+            acc.add_subscription(subscription, terms.currency, effective_date=day, recorded_at=now)
+            return sub.id, [sub, acc]
+
+        return body
+
+    def _on_subscription(self, command: SubscriptionCommand, effective_date: date | None,
+                         action: Callable[[Subscription, date, datetime], None]) -> Body:
+        """A command on one subscription: brought up to its effective date (trial ends and
+        renewals before it), then ``action`` (sub, effective date, recorded time)."""
+        day = self._effective(effective_date)
+
+        def body() -> tuple[None, list[Aggregate]]:
+            sub = self._subscription(command.account, command.subscription)
+            sub.catch_up(day, catalog_terms=self._catalog_terms, recorded_at=self.clock.now())
+            action(sub, day, self.clock.now())
+            return None, [sub]
+
+        return body
+
+    @_handles(ChangeQuantity)
+    def _change_quantity(self, command: ChangeQuantity) -> Body:
+        return self._on_subscription(command, command.effective_date, lambda sub, day, now: (
+            sub.change_quantity(command.quantity, effective_date=day, recorded_at=now)))
+
+    @_handles(Suspend)
+    def _suspend(self, command: Suspend) -> Body:
+        return self._on_subscription(command, command.effective_date, lambda sub, day, now: (
+            sub.suspend(effective_date=day, recorded_at=now)))
+
+    @_handles(Reactivate)
+    def _reactivate(self, command: Reactivate) -> Body:
+        return self._on_subscription(command, command.effective_date, lambda sub, day, now: (
+            sub.reactivate(effective_date=day, recorded_at=now)))
+
+    @_handles(Cancel)
+    def _cancel(self, command: Cancel) -> Body:
+        return self._on_subscription(command, command.effective_date, lambda sub, day, now: (
+            sub.cancel(effective_date=day, channel=command.channel, recorded_at=now)))
+
+    @_handles(AddPaymentMethod)
+    def _add_payment_method(self, command: AddPaymentMethod) -> Body:
+        return self._on_subscription(command, command.effective_date, lambda sub, day, now: (
+            sub.add_payment_method(effective_date=day, recorded_at=now)))
+
+    @_handles(SetAutoRenew)
+    def _set_auto_renew(self, command: SetAutoRenew) -> Body:
+        return self._on_subscription(command, command.effective_date, lambda sub, day, now: (
+            sub.set_auto_renew(command.enabled, effective_date=day, recorded_at=now)))
+
+    # ------------------------------------------------------------------ reading aggregates
+    def offer_terms(self, offer_id: str) -> OfferTerms:
+        offer: Offer = self._get(ids.offer_id(offer_id),
+                                 UnknownOffer(f"unknown offer {shown(offer_id)}"), fresh=True)
+        return offer.terms
 
     def account(self, key: str) -> BillingAccount:
         """The account as the store has it now."""
@@ -372,143 +491,6 @@ class BillingApplication(Application[UUID]):
             return []
         return list(registry.accounts)
 
-    def record_payment(
-        self, account: str, amount: Decimal, *, effective_date: date | None = None, reference: str = "",
-        idempotency_key: str | None = None,
-    ) -> None:
-        day = self._effective(effective_date)
-
-        def body() -> tuple[None, list[Aggregate]]:
-            acc = self._account(account)
-            acc.record_payment(amount, effective_date=day, recorded_at=self.clock.now(),
-                               reference=reference)
-            return None, [acc]
-
-        payload = {"account": account, "amount": amount, "effective_date": effective_date,
-                   "reference": reference}
-        self._execute("record_payment", payload, idempotency_key, body)
-
-    # ------------------------------------------------------------------ subscriptions
-    def purchase(
-        self,
-        account: str,
-        subscription: str,
-        offer: str,
-        quantity: int,
-        *,
-        effective_date: date | None = None,
-        trial: bool = False,
-        trial_days: int = 30,
-        auto_renew: bool = True,
-        idempotency_key: str | None = None,
-    ) -> UUID:
-        """Buy ``quantity`` licenses of ``offer`` for ``account`` as ``subscription``; returns
-        the subscription's aggregate id."""
-        bounds.identifier(subscription, "subscription id")
-        day = self._effective(effective_date)
-
-        def body() -> tuple[UUID, list[Aggregate]]:
-            acc = self._account(account)
-            terms = self.offer_terms(offer)
-            if ids.subscription_id(account, subscription) in self.repository:
-                raise DuplicateSubscription(
-                    f"subscription {subscription!r} already exists in account {account!r}"
-                )
-            if day < acc.opened_on:
-                raise EffectiveDateOutOfOrder(
-                    f"purchase date {day.isoformat()} is before account {account!r} was opened "
-                    f"({acc.opened_on.isoformat()})"
-                )
-            now = self.clock.now()
-            sub = Subscription.purchase(
-                account=account, key=subscription, offer=terms, quantity=quantity,
-                effective_date=day, recorded_at=now, trial=trial, trial_days=trial_days,
-                auto_renew=auto_renew,
-            )
-            acc.add_subscription(subscription, terms.currency, effective_date=day, recorded_at=now)
-            return sub.id, [sub, acc]
-
-        payload = {"account": account, "subscription": subscription, "offer": offer,
-                   "quantity": quantity, "effective_date": effective_date, "trial": trial,
-                   "trial_days": trial_days, "auto_renew": auto_renew}
-        result = UUID(self._execute("purchase", payload, idempotency_key, body))
-        self._wake.pop(account, None)  # a new subscription may fall due before the account did
-        return result
-
-    def _on_subscription(
-        self, command: str, account: str, subscription: str, effective_date: date | None,
-        idempotency_key: str | None, action: Callable[[Subscription, date], None],
-        **arguments: Any,
-    ) -> None:
-        day = self._effective(effective_date)
-
-        def body() -> tuple[None, list[Aggregate]]:
-            sub = self._subscription(account, subscription)
-            self._catch_up(sub, day)
-            action(sub, day)
-            return None, [sub]
-
-        payload = {"account": account, "subscription": subscription,
-                   "effective_date": effective_date, **arguments}
-        self._execute(command, payload, idempotency_key, body)
-        self._wake.pop(account, None)
-
-    def change_quantity(
-        self, account: str, subscription: str, quantity: int, *, effective_date: date | None = None,
-        idempotency_key: str | None = None,
-    ) -> None:
-        self._on_subscription(
-            "change_quantity", account, subscription, effective_date, idempotency_key,
-            lambda sub, day: sub.change_quantity(quantity, effective_date=day,
-                                                 recorded_at=self.clock.now()),
-            quantity=quantity,
-        )
-
-    def suspend(self, account: str, subscription: str, *, effective_date: date | None = None,
-                idempotency_key: str | None = None) -> None:
-        self._on_subscription(
-            "suspend", account, subscription, effective_date, idempotency_key,
-            lambda sub, day: sub.suspend(effective_date=day, recorded_at=self.clock.now()),
-        )
-
-    def reactivate(self, account: str, subscription: str, *, effective_date: date | None = None,
-                   idempotency_key: str | None = None) -> None:
-        self._on_subscription(
-            "reactivate", account, subscription, effective_date, idempotency_key,
-            lambda sub, day: sub.reactivate(effective_date=day, recorded_at=self.clock.now()),
-        )
-
-    def cancel(
-        self, account: str, subscription: str, *, channel: str | Channel = Channel.ONLINE,
-        effective_date: date | None = None, idempotency_key: str | None = None,
-    ) -> None:
-        self._on_subscription(
-            "cancel", account, subscription, effective_date, idempotency_key,
-            lambda sub, day: sub.cancel(effective_date=day, channel=channel,
-                                        recorded_at=self.clock.now()),
-            channel=channel.value if isinstance(channel, Channel) else channel,
-        )
-
-    def add_payment_method(self, account: str, subscription: str, *,
-                           effective_date: date | None = None,
-                           idempotency_key: str | None = None) -> None:
-        self._on_subscription(
-            "add_payment_method", account, subscription, effective_date, idempotency_key,
-            lambda sub, day: sub.add_payment_method(effective_date=day,
-                                                    recorded_at=self.clock.now()),
-        )
-
-    def set_auto_renew(
-        self, account: str, subscription: str, enabled: bool, *, effective_date: date | None = None,
-        idempotency_key: str | None = None,
-    ) -> None:
-        self._on_subscription(
-            "set_auto_renew", account, subscription, effective_date, idempotency_key,
-            lambda sub, day: sub.set_auto_renew(enabled, effective_date=day,
-                                                recorded_at=self.clock.now()),
-            enabled=enabled,
-        )
-
     def subscription(self, account: str, subscription: str) -> Subscription:
         """The subscription as the store has it now."""
         sub: Subscription = self._get(
@@ -520,95 +502,29 @@ class BillingApplication(Application[UUID]):
         return sub
 
     # ------------------------------------------------------------------ time
-    def _catch_up(self, sub: Subscription, through: date) -> None:
-        """Record the trial ends and term ends of ``sub`` that fall on or before ``through``."""
-        while (when := sub.next_transition()) is not None and when <= through:
-            if sub.trial_end is not None and sub.term is None:
-                sub.end_trial(recorded_at=self.clock.now())
-            else:
-                sub.end_term(catalog_terms=self._catalog_terms(sub.offer.offer_id),
-                             recorded_at=self.clock.now())
-
     def _catalog_terms(self, offer_id: str) -> OfferTerms | None:
         try:
             return self.offer_terms(offer_id)
         except UnknownOffer:
             return None
 
-    def advance_to(self, day: date) -> None:
-        """Move a test clock to the start of ``day``, doing everything due before it as a
-        daily job would: what falls due on a date is done at the start of the next day (the
-        clock stepping there), so recorded times read as they would in production and "as
-        known at" questions get the answers they would get there."""
-        clock = self.clock
-        if not isinstance(clock, TestClock):
-            raise InvalidInput("advance_to needs a TestClock; with a real clock use run_due()")
-        bounds.business_date(day, "advance_to's day")
-        if start_of(day) < clock.now():
-            clock.set(day)  # refused: the clock never goes back
-        last = day - timedelta(days=1)
-        self.run_due(min(last, clock.today() - timedelta(days=1)))  # what was overdue already
-        keys = self.account_keys()
-        while True:
-            # After a run every account has a wake date: when it next has something due.
-            due = min((self._wake.get(key, clock.today()) for key in keys), default=None)
-            if due is None or due > last:
-                break
-            clock.set(max(clock.now(), start_of(due + timedelta(days=1))))
-            for key in keys:
-                wake = self._wake.get(key)
-                if wake is None or wake <= due:
-                    self._run_account(key, due)
-        clock.set(day)
-
-    def run_due(self, through: date | None = None) -> None:
-        """Do everything due on or before ``through`` (default: yesterday), in date order:
-        each account's trial ends and renewals, then its billing dates."""
-        current = today(self.clock)
-        last = through if through is not None else current - timedelta(days=1)
-        bounds.business_date(last, "the date to run through")
-        if last > current:
-            raise EffectiveDateInFuture(
-                f"cannot run {last.isoformat()} yet: the ledger's clock says {current.isoformat()}"
-            )
-        for key in self.account_keys():
-            wake = self._wake.get(key)
-            if wake is None or wake <= last:
-                self._run_account(key, last)
-
-    def _run_account(self, account: str, through: date) -> None:
-        """:meth:`run_account_due`, a failure named by account. Each cut is one atomic
-        write: the dates cut before it stand, and a rerun carries on from the first one
-        not cut."""
-        try:
-            self.run_account_due(account, through)
-        except Exception as error:
-            raise BillingRunIncomplete(account, error) from error
-
-    def run_account_due(self, account: str, through: date) -> None:
-        """Everything due for one account on or before ``through``, exactly once."""
-        while True:
-            acc = self._account(account)
-            subs = [self._subscription(account, key) for key in acc.subscriptions]
-            next_cut = acc.next_billing_date()
-            upcoming = [when for sub in subs if (when := sub.next_transition()) is not None]
-            first = min(upcoming, default=None)
-            if first is not None and first <= through and first <= next_cut:
-                for sub in subs:
-                    if sub.next_transition() == first:
-                        self._retrying(partial(self._transition, account, sub.key, first))
-                continue
-            if next_cut > through:
-                # Nothing is due for this account before this date; run_due skips it until
-                # then (or until a command of this process touches it).
-                self._wake[account] = min([next_cut, *upcoming])
-                return
-            self._retrying(partial(self.cut, account, next_cut))
-
-    def _transition(self, account: str, key: str, when: date) -> None:
+    def record_transitions(self, account: str, key: str, through: date) -> int:
+        """Record a subscription's trial end and term ends on or before ``through``; returns
+        how many were recorded (the scheduler calls this, inside a retry)."""
         sub = self._subscription(account, key)
-        self._catch_up(sub, when)
+        before = sub.version
+        sub.catch_up(through, catalog_terms=self._catalog_terms, recorded_at=self.clock.now())
         self.save(sub)
+        return sub.version - before
+
+    def advance_to(self, day: date) -> BillRun:
+        """With a test clock: :meth:`Scheduler.advance_to <ledger.scheduler.Scheduler.advance_to>`."""
+        return self.scheduler.advance_to(day)
+
+    def run_due(self, through: date | None = None) -> BillRun:
+        """:meth:`Scheduler.run_due <ledger.scheduler.Scheduler.run_due>`: everything due on
+        or before ``through`` (default: yesterday), in date order."""
+        return self.scheduler.run_due(through)
 
     # ------------------------------------------------------------------ billing
     def cut(self, account: str, billing_date: date) -> str | None:
@@ -618,11 +534,19 @@ class BillingApplication(Application[UUID]):
         Each subscription is rated from the checkpoint its last posting recorded and the
         events after it, so a cut reads what its period holds, not the whole history."""
         acc = self._account(account)
+        if acc.next_billing_date() != billing_date:
+            raise DateAlreadyCut(
+                f"account {account}: {billing_date.isoformat()} was cut already; the next "
+                f"billing date to cut is {acc.next_billing_date().isoformat()}")
         subs: dict[str, Subscription] = {}
         inputs: dict[str, Rated] = {}
         for key in acc.subscriptions:
             sub, tail = self._rating_input(account, key)
             if sub.last_billing_date is not None and sub.last_billing_date >= billing_date:
+                fresh = self.account(account)  # another process may have cut it meanwhile
+                if fresh.next_billing_date() != billing_date:
+                    raise DateAlreadyCut(f"account {account}: {billing_date.isoformat()} was cut "
+                                         "by another process")
                 raise LogAltered(
                     f"account {account}: subscription {key} posted charges for "
                     f"{sub.last_billing_date.isoformat()}, but the account's record of cutting "

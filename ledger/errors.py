@@ -25,7 +25,7 @@ the billing dates it cut before, each of them whole). Each value's bounds are in
     |   +-- DuplicateSubscription, DuplicateAccount
     +-- InvalidTransition                  the subscription's state forbids the action
     |   +-- AlreadySuspended, NotSuspended, SubscriptionSuspended, SubscriptionEnded,
-    |   +-- TrialCannotBeCancelled, NotATrial, OnlineCancellationRefused
+    |   +-- TrialCannotBeCancelled, NotATrial, OnlineCancellationRefused, DateAlreadyCut
     +-- ConcurrencyConflict                the command kept losing races; nothing was recorded
     +-- IdempotencyConflict                a key reused with a different payload
     +-- BillingRunIncomplete               a billing run stopped at one account (names it and
@@ -164,6 +164,10 @@ class NotATrial(InvalidTransition):
 
 class OnlineCancellationRefused(InvalidTransition):
     pass
+
+
+class DateAlreadyCut(InvalidTransition):
+    """A billing date another process cut first: the scheduler counts it as found done."""
 
 
 class ConcurrencyConflict(LedgerError):

@@ -11,6 +11,7 @@ time (``timestamp``, given by the application's clock).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -389,6 +390,18 @@ class Subscription(LedgerAggregate):
         if self.status.has_ended or self.term is None:
             return None
         return self.term.end + ONE_DAY
+
+    def catch_up(self, through: date, *, catalog_terms: Callable[[str], OfferTerms | None],
+                 recorded_at: datetime) -> None:
+        """Record the trial end and the term ends that fall on or before ``through``, in
+        order: a trial converts or expires; a term renews (into the terms
+        ``catalog_terms(offer_id)`` gives, see :meth:`end_term`) or expires."""
+        while (when := self.next_transition()) is not None and when <= through:
+            if self.trial_end is not None and self.term is None:
+                self.end_trial(recorded_at=recorded_at)
+            else:
+                self.end_term(catalog_terms=catalog_terms(self.offer.offer_id),
+                              recorded_at=recorded_at)
 
     def end_trial(self, *, recorded_at: datetime) -> None:
         """At the trial's end: convert to paid with a payment method, else expire."""

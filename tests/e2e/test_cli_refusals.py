@@ -67,7 +67,7 @@ def test_user_data_is_printed_literally(db: str) -> None:
        "--term", "P1Y", "--billing", "annual", "--convention", "exact", "--name", "[red]E1[/red]")
     ok(db, "--today", "2018-01-20", "purchase", "markup", "S1", "--offer", "m1", "--quantity", "1")
     assert "[bold]x[/bold] :smile: [/x]" in ok(db, "accounts")
-    billed = ok(db, "--today", "2018-01-21", "bill", "--until", "2018-01-20")
+    billed = ok(db, "--today", "2018-01-21", "bill", "--until", "2018-01-20", "--table")
     assert "markup-20180120" in billed
     table = ok(db, "invoice", "--date", "2018-01-20", "--account", "markup")
     assert "[bold]x[/bold] :smile: [/x]" in table
@@ -372,7 +372,7 @@ def test_a_billing_run_that_fails_at_one_account_says_what_it_issued(
     assert "stopped at account 'fabrikam': disk I/O error" in err
     assert "issued before it: contoso-20180215" in err and "run it again" in err
     monkeypatch.setattr(BillingApplication, "cut", cut)
-    rerun = ok(db, "--today", "2018-02-16", "bill", "--until", "2018-02-15")
+    rerun = ok(db, "--today", "2018-02-16", "bill", "--until", "2018-02-15", "--table")
     assert "fabrikam-20180201" in rerun
     assert "contoso" not in rerun
     assert "all 3 invoices match" in ok(db, "verify")
