@@ -59,12 +59,10 @@ class Driver:
         self.history.extend(self.sub.collect_events())
 
     def catch_up(self, day: date) -> None:
-        while (when := self.sub.next_transition()) is not None and when <= day:
-            if self.sub.term is None:
-                self.sub.end_trial(recorded_at=at(when))
-            else:
-                self.sub.end_term(catalog_terms=self.sub.offer, recorded_at=at(when))
-            self.history.extend(self.sub.collect_events())
+        """The trial end and term ends due by ``day`` (renewing on the offer as bought)."""
+        terms = self.sub.offer
+        self.sub.catch_up(day, catalog_terms=lambda offer_id: terms, recorded_at=at(day))
+        self.history.extend(self.sub.collect_events())
 
     def bill(self, billing_date: date) -> tuple[ChargeLine, ...]:
         self.catch_up(billing_date)
