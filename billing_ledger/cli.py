@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -40,6 +41,19 @@ from billing_ledger.simulation import Simulation, simulate, staged, write_files
 from ledger import bounds
 from ledger.charges import ChargeLine
 from ledger.clock import Clock, SystemClock, TestClock, start_of
+from ledger.commands import (
+    AddPaymentMethod,
+    Cancel,
+    ChangeQuantity,
+    Command,
+    DefineOffer,
+    OpenAccount,
+    Purchase,
+    Reactivate,
+    RecordPayment,
+    SetAutoRenew,
+    Suspend,
+)
 from ledger.errors import (
     BillingRunIncomplete,
     LedgerError,
@@ -521,131 +535,101 @@ def define_offer_command(ctx: Context, offer_id: str, price: Decimal, currency: 
                          daily_rate_places: int | None, refund_window_days: int | None,
                          rounding: str, key: str | None) -> None:
     """Add an offer to the catalog, or revise its terms for new purchases and renewals."""
+    command = DefineOffer(OfferTerms.create(
+        offer_id, price=price, currency=currency, term=term, billing=billing,
+        convention=convention, name=name, daily_rate_places=daily_rate_places,
+        refund_window_days=refund_window_days, rounding=rounding), idempotency_key=key)
     with ctx.ledger() as ledger:
-        ledger.define_offer(OfferTerms.create(
-            offer_id, price=price, currency=currency, term=term, billing=billing,
-            convention=convention, name=name, daily_rate_places=daily_rate_places,
-            refund_window_days=refund_window_days, rounding=rounding), idempotency_key=key)
+        ledger.handle(command)
     console.print(f"offer {offer_id} defined")
 
 
-@main.command("open-account")
-@click.argument("account")
-@click.option("--billing-day", required=True, type=int, help="Day of the month invoices are cut (1-31).")
-@click.option("--name")
-@click.option("--currency")
-@click.option("--locale", help="Language of its invoices: en_US (default), it_IT, nl_NL, nb_NO.")
-@click.option("--date", "day", type=DATE, help="Effective date [default: today].")
-@idempotency_option
-@pass_context
-def open_account_command(ctx: Context, account: str, billing_day: int, name: str | None,
-                         currency: str | None, locale: str | None, day: date | None,
-                         key: str | None) -> None:
-    """Open a billing account."""
-    with ctx.ledger() as ledger:
-        ledger.open_account(account, billing_day=billing_day, name=name, currency=currency,
-                            locale=locale, effective_date=day, idempotency_key=key)
-    console.print(f"account {account} opened")
+@dataclass(frozen=True)
+class Param:
+    """How a command's field is given on the command line: a positional argument (no
+    ``flags``) or an option; ``convert`` maps what was typed to the field's value."""
+
+    flags: tuple[str, ...] = ()
+    type: Any = None
+    required: bool = False
+    help: str | None = None
+    is_flag: bool = False
+    show_default: bool = False
+    metavar: str | None = None
+    convert: Callable[[Any], Any] | None = None
+
+    def decorate(self, name: str, default: Any, function: Any) -> Any:
+        if not self.flags:
+            return click.argument(name, type=self.type, metavar=self.metavar)(function)
+        extra: dict[str, Any] = {"is_flag": True} if self.is_flag else {"type": self.type}
+        return click.option(*self.flags, name, required=self.required, help=self.help,
+                            default=None if self.required else default,
+                            show_default=self.show_default, **extra)(function)
 
 
-def subscription_command(name: str, help_text: str) -> Callable[[Callable[..., None]], Any]:
-    """A command on one subscription: ACCOUNT SUBSCRIPTION [...] [--date DATE]."""
-
-    def register(function: Callable[..., None]) -> Any:
-        function = idempotency_option(function)
-        function = click.option("--date", "day", type=DATE,
-                                help="Effective date [default: today].")(function)
-        function = click.argument("subscription")(function)
-        function = click.argument("account")(function)
-        return main.command(name, help=help_text)(pass_context(function))
-
-    return register
+EFFECTIVE = Param(("--date",), type=DATE, help="Effective date [default: today].")
 
 
-@subscription_command("purchase", "Buy licenses of an offer as a new subscription.")
-@click.option("--offer", required=True)
-@click.option("--quantity", required=True, type=int)
-@click.option("--trial", is_flag=True, help="Start as a trial.")
-@click.option("--trial-days", type=int, default=30, show_default=True)
-@click.option("--auto-renew/--no-auto-renew", default=True, show_default=True)
-def purchase_command(ctx: Context, account: str, subscription: str, day: date | None, offer: str,
-                     quantity: int, trial: bool, trial_days: int, auto_renew: bool,
-                     key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.purchase(account, subscription, offer, quantity, effective_date=day, trial=trial,
-                        trial_days=trial_days, auto_renew=auto_renew, idempotency_key=key)
-    console.print(f"{account}/{subscription}: purchased {quantity} x {offer}")
+def recording(command: type[Command[Any]], name: str, done: Callable[[Any], str],
+              **params: Param) -> None:
+    """Register ``billing-ledger NAME``: it builds ``command`` from what is typed (each
+    field an argument, or an option as ``params`` say), handles it on the ledger, and prints
+    ``done(command)``. Its help is the command's own documentation. ``account`` and
+    ``subscription`` are arguments and ``effective_date`` is ``--date`` unless said
+    otherwise; every recording command takes ``--idempotency-key``."""
+    defaults = {"account": Param(), "subscription": Param(), "effective_date": EFFECTIVE}
+    given = [f for f in fields(command) if f.name not in {"idempotency_key", "_"}]
+
+    def callback(ctx: Context, key: str | None, **typed: Any) -> None:
+        values = {}
+        for f in given:
+            param = params.get(f.name) or defaults.get(f.name) or Param()
+            value = typed[f.name]
+            values[f.name] = param.convert(value) if param.convert is not None else value
+        value = command(**values, idempotency_key=key)
+        with ctx.ledger() as ledger:
+            ledger.handle(value)
+        console.print(done(value))
+
+    function: Any = pass_context(callback)
+    for f in reversed(given):  # click applies decorators bottom-up: arguments keep their order
+        param = params.get(f.name) or defaults.get(f.name) or Param(
+            (f"--{f.name.replace('_', '-')}",))
+        default = None if f.default is MISSING else f.default
+        function = param.decorate(f.name, default, function)
+    function = idempotency_option(function)
+    main.command(name, help=(command.__doc__ or "").replace("``", ""))(function)
 
 
-@subscription_command("change-quantity", "Set a subscription's number of licenses (the new total).")
-@click.argument("quantity", type=int)
-def change_quantity_command(ctx: Context, account: str, subscription: str, day: date | None,
-                            quantity: int, key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.change_quantity(account, subscription, quantity, effective_date=day,
-                               idempotency_key=key)
-    console.print(f"{account}/{subscription}: {quantity} licenses")
-
-
-@subscription_command("suspend", "Suspend a subscription.")
-def suspend_command(ctx: Context, account: str, subscription: str, day: date | None,
-                    key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.suspend(account, subscription, effective_date=day, idempotency_key=key)
-    console.print(f"{account}/{subscription}: suspended")
-
-
-@subscription_command("reactivate", "Reactivate a suspended subscription.")
-def reactivate_command(ctx: Context, account: str, subscription: str, day: date | None,
-                       key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.reactivate(account, subscription, effective_date=day, idempotency_key=key)
-    console.print(f"{account}/{subscription}: reactivated")
-
-
-@subscription_command("cancel", "Cancel a subscription (online needs fewer than 25 licenses).")
-@click.option("--channel", type=click.Choice(["online", "assisted"]), default="online",
-              show_default=True)
-def cancel_command(ctx: Context, account: str, subscription: str, day: date | None,
-                   channel: str, key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.cancel(account, subscription, channel=channel, effective_date=day,
-                      idempotency_key=key)
-    console.print(f"{account}/{subscription}: cancelled ({channel})")
-
-
-@subscription_command("add-payment-method", "Add a payment method (a trial then converts at its end).")
-def add_payment_method_command(ctx: Context, account: str, subscription: str,
-                               day: date | None, key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.add_payment_method(account, subscription, effective_date=day, idempotency_key=key)
-    console.print(f"{account}/{subscription}: payment method added")
-
-
-@subscription_command("set-auto-renew", "Turn auto-renew on or off.")
-@click.argument("setting", type=click.Choice(["on", "off"]))
-def set_auto_renew_command(ctx: Context, account: str, subscription: str, day: date | None,
-                           setting: str, key: str | None) -> None:
-    with ctx.ledger() as ledger:
-        ledger.set_auto_renew(account, subscription, setting == "on", effective_date=day,
-                              idempotency_key=key)
-    console.print(f"{account}/{subscription}: auto-renew {setting}")
-
-
-@main.command("record-payment")
-@click.argument("account")
-@click.argument("amount", type=DECIMAL)
-@click.option("--date", "day", type=DATE)
-@click.option("--reference", default="")
-@idempotency_option
-@pass_context
-def record_payment_command(ctx: Context, account: str, amount: Decimal, day: date | None,
-                           reference: str, key: str | None) -> None:
-    """Record a payment received from an account."""
-    with ctx.ledger() as ledger:
-        ledger.record_payment(account, amount, effective_date=day, reference=reference,
-                              idempotency_key=key)
-    console.print(f"{account}: payment of {amount} recorded")
+recording(OpenAccount, "open-account", lambda c: f"account {c.account} opened",
+          billing_day=Param(("--billing-day",), type=int, required=True,
+                            help="Day of the month invoices are cut (1-31)."),
+          locale=Param(("--locale",), help="Language of its invoices: en_US (default), it_IT, "
+                                            "nl_NL, nb_NO."))
+recording(Purchase, "purchase", lambda c: f"{c.account}/{c.subscription}: purchased "
+                                          f"{c.quantity} x {c.offer}",
+          offer=Param(("--offer",), required=True),
+          quantity=Param(("--quantity",), type=int, required=True),
+          trial=Param(("--trial",), is_flag=True, help="Start as a trial."),
+          trial_days=Param(("--trial-days",), type=int, show_default=True),
+          auto_renew=Param(("--auto-renew/--no-auto-renew",), is_flag=True, show_default=True))
+recording(ChangeQuantity, "change-quantity",
+          lambda c: f"{c.account}/{c.subscription}: {c.quantity} licenses",
+          quantity=Param(type=int))
+recording(Suspend, "suspend", lambda c: f"{c.account}/{c.subscription}: suspended")
+recording(Reactivate, "reactivate", lambda c: f"{c.account}/{c.subscription}: reactivated")
+recording(Cancel, "cancel", lambda c: f"{c.account}/{c.subscription}: cancelled ({c.channel})",
+          channel=Param(("--channel",), type=click.Choice(["online", "assisted"]),
+                        show_default=True))
+recording(AddPaymentMethod, "add-payment-method",
+          lambda c: f"{c.account}/{c.subscription}: payment method added")
+recording(SetAutoRenew, "set-auto-renew", lambda c: f"{c.account}/{c.subscription}: auto-renew "
+                                                    f"{'on' if c.enabled else 'off'}",
+          enabled=Param(type=click.Choice(["on", "off"]), metavar="on|off",
+                        convert=lambda setting: setting == "on"))
+recording(RecordPayment, "record-payment", lambda c: f"{c.account}: payment of {c.amount} recorded",
+          amount=Param(type=DECIMAL), effective_date=Param(("--date",), type=DATE),
+          reference=Param(("--reference",)))
 
 
 # ---------------------------------------------------------------------------- billing

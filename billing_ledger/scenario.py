@@ -14,7 +14,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,6 +25,16 @@ import yaml
 from ledger import bounds
 from ledger.bounds import shown
 from ledger.charges import normalise_charge_type
+from ledger.commands import (
+    AddPaymentMethod,
+    Cancel,
+    ChangeQuantity,
+    Command,
+    Purchase,
+    Reactivate,
+    SetAutoRenew,
+    Suspend,
+)
 from ledger.errors import (
     DuplicateSubscription,
     EffectiveDateInFuture,
@@ -44,15 +54,25 @@ from ledger.offers import OfferTerms
 FORMAT = 1
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+#: A scenario's actions are the commands on one subscription, by name; each action's
+#: fields are the command's, besides the account (the scenario's), the subscription and the
+#: date (every action's).
+ACTIONS: dict[str, Any] = {  # name -> a command class on one subscription
+    command.kind: command for command in (Purchase, ChangeQuantity, Suspend, Reactivate, Cancel,
+                                          AddPaymentMethod, SetAutoRenew)
+}
+_CONTEXT = {"account", "subscription", "effective_date", "idempotency_key", "_"}
+
+
+def _fields_of(command: type[Command[Any]]) -> tuple[set[str], set[str]]:
+    """(required fields, optional fields) of an action."""
+    own = [f for f in fields(command) if f.name not in _CONTEXT]
+    return ({f.name for f in own if f.default is MISSING},
+            {f.name for f in own if f.default is not MISSING})
+
+
 ACTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
-    # action: (required fields, optional fields), besides date, action and subscription
-    "purchase": ({"offer", "quantity"}, {"trial", "trial_days", "auto_renew"}),
-    "change_quantity": ({"quantity"}, set()),
-    "suspend": (set(), set()),
-    "reactivate": (set(), set()),
-    "cancel": (set(), {"channel"}),
-    "add_payment_method": (set(), set()),
-    "set_auto_renew": ({"enabled"}, set()),
+    name: _fields_of(command) for name, command in ACTIONS.items()
 }
 EXPECT_FIELDS = ("subscription", "start", "end", "charge_type", "unit_price", "quantity", "amount")
 
@@ -446,29 +466,12 @@ def play(scenario: Scenario, ledger: Any) -> None:
         scenario.account, billing_day=scenario.billing_day, name=scenario.account_name,
         effective_date=scenario.start, locale=scenario.locale,
     )
-    commands: dict[str, Callable[[Action], None]] = {
-        "purchase": lambda a: ledger.purchase(
-            scenario.account, a.subscription, a.fields["offer"], a.fields["quantity"],
-            effective_date=a.day, trial=a.fields.get("trial", False),
-            trial_days=a.fields.get("trial_days", 30), auto_renew=a.fields.get("auto_renew", True),
-        ),
-        "change_quantity": lambda a: ledger.change_quantity(
-            scenario.account, a.subscription, a.fields["quantity"], effective_date=a.day),
-        "suspend": lambda a: ledger.suspend(scenario.account, a.subscription, effective_date=a.day),
-        "reactivate": lambda a: ledger.reactivate(
-            scenario.account, a.subscription, effective_date=a.day),
-        "cancel": lambda a: ledger.cancel(
-            scenario.account, a.subscription, channel=a.fields.get("channel", "online"),
-            effective_date=a.day),
-        "add_payment_method": lambda a: ledger.add_payment_method(
-            scenario.account, a.subscription, effective_date=a.day),
-        "set_auto_renew": lambda a: ledger.set_auto_renew(
-            scenario.account, a.subscription, a.fields["enabled"], effective_date=a.day),
-    }
     for action in scenario.actions:
         ledger.advance_to(action.day)
         try:
-            commands[action.action](action)
+            ledger.handle(ACTIONS[action.action](account=scenario.account,
+                                                  subscription=action.subscription,
+                                                  effective_date=action.day, **action.fields))
         except LedgerError as error:
             raise ScenarioError(scenario.source, action.describe(), _field_for(error, action),
                                 str(error)) from error

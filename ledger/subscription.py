@@ -90,7 +90,7 @@ class Subscription(LedgerAggregate):
 
     # ---------------------------------------------------------------- events
     class Purchased(Aggregate.Created):
-        class_version = 1
+        class_version = 2  # v2 added term_end: the first term's last day (None for a trial)
         account: str
         key: str
         offer: OfferTerms
@@ -98,6 +98,13 @@ class Subscription(LedgerAggregate):
         effective_date: date
         trial_end: date | None
         auto_renew: bool
+        term_end: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            offer, start = state["offer"], state["effective_date"]
+            state["term_end"] = (None if state["trial_end"] is not None
+                                 else term_period(start, offer.term, 0).end)
 
     class QuantityChanged(Aggregate.Event):
         class_version = 1
@@ -201,6 +208,7 @@ class Subscription(LedgerAggregate):
                 raise InvalidInput(f"{flag} must be true or false, got {bounds.shown(value)}")
         days = bounds.trial_days(trial_days)
         trial_end = effective_date + timedelta(days=days) if trial else None
+        term_end = None if trial else term_period(effective_date, offer.term, 0).end
         return cls(
             account=account,
             key=key,
@@ -208,6 +216,7 @@ class Subscription(LedgerAggregate):
             quantity=quantity,
             effective_date=effective_date,
             trial_end=trial_end,
+            term_end=term_end,
             auto_renew=bool(auto_renew),
             timestamp=recorded_at,
         )
@@ -222,6 +231,7 @@ class Subscription(LedgerAggregate):
         effective_date: date,
         trial_end: date | None,
         auto_renew: bool,
+        term_end: date | None,
         timestamp: datetime,
     ) -> None:
         self.account = account
@@ -239,7 +249,8 @@ class Subscription(LedgerAggregate):
         if trial_end is None:
             self.status = Status.ACTIVE
             self.anchor: date | None = effective_date
-            self.term: Period | None = term_period(effective_date, offer.term, 0)
+            assert term_end is not None  # a paid purchase starts a term
+            self.term: Period | None = Period(effective_date, term_end)
         else:
             self.status = Status.TRIAL
             self.anchor = None

@@ -13,7 +13,6 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from ledger.account import BillingAccount
-from ledger.dates import term_period
 from ledger.invoicing import Invoice
 from ledger.subscription import Subscription
 from projections import reconciliation
@@ -46,7 +45,7 @@ def _account_fields(**fields: Any) -> Any:
 def _purchased(event: Any, n: int) -> list[Op | Update]:
     trial = event.trial_end is not None
     term_start = None if trial else event.effective_date
-    term_end = None if trial else _first_term_end(event)
+    term_end = event.term_end
     return [Op("subscription_purchased", (
         event.originator_id.hex, event.account, event.key, event.offer.offer_id,
         "trial" if trial else "active", event.quantity,
@@ -107,10 +106,6 @@ _HANDLERS: dict[type[Any], Any] = {
     _S.AutoRenewSet: _subscription_fields(auto_renew=lambda event: int(event.enabled)),
     _S.PaymentMethodAdded: _subscription_fields(),
 }
-
-
-def _first_term_end(event: Any) -> Any:
-    return term_period(event.effective_date, event.offer.term, 0).end
 
 
 def _iso(day: Any) -> str | None:
