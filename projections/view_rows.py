@@ -29,9 +29,11 @@ def ops_for(event: Any, notification_id: int) -> list[Op | Update]:
 
 
 def _opened(event: Any, n: int) -> list[Op | Update]:
-    return [Op("account_opened", (event.originator_id.hex, event.key, event.name,
-                                  event.billing_day, event.currency, event.locale,
-                                  event.effective_date.isoformat(), None, None, n))]
+    return [Op("account_opened", {
+        "account_id": event.originator_id.hex, "account": event.key, "name": event.name,
+        "billing_day": event.billing_day, "currency": event.currency, "locale": event.locale,
+        "opened_on": event.effective_date.isoformat(), "last_amount_due": None,
+        "last_billing_date": None, "notification_id": n})]
 
 
 def _account_fields(**fields: Any) -> Any:
@@ -44,12 +46,13 @@ def _account_fields(**fields: Any) -> Any:
 
 def _purchased(event: Any, n: int) -> list[Op | Update]:
     trial = event.trial_end is not None
-    term_start = None if trial else event.effective_date
-    term_end = event.term_end
-    return [Op("subscription_purchased", (
-        event.originator_id.hex, event.account, event.key, event.offer.offer_id,
-        "trial" if trial else "active", event.quantity,
-        _iso(term_start), _iso(term_end), int(event.auto_renew), event.originator_version, n))]
+    return [Op("subscription_purchased", {
+        "subscription_id": event.originator_id.hex, "account": event.account,
+        "subscription": event.key, "offer_id": event.offer.offer_id,
+        "status": "trial" if trial else "active", "quantity": event.quantity,
+        "term_start": None if trial else event.effective_date.isoformat(),
+        "term_end": _iso(event.term_end), "auto_renew": int(event.auto_renew),
+        "version": event.originator_version, "notification_id": n})]
 
 
 def _subscription_fields(**fields: Any) -> Any:
@@ -77,14 +80,17 @@ def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
     invoice = Invoice.parse(event.document)
     day = event.billing_date.isoformat()
     ops: list[Op | Update] = [
-        Op("invoice_issued", (invoice.account, day, event.invoice_number, event.originator_id.hex,
-                              event.originator_version, event.digest, event.cut_position,
-                              str(invoice.total), f"{event.amount_due}", n)),
+        Op("invoice_issued", {
+            "account": invoice.account, "billing_date": day, "invoice_number": event.invoice_number,
+            "account_id": event.originator_id.hex, "event_version": event.originator_version,
+            "digest": event.digest, "cut_position": event.cut_position,
+            "total": str(invoice.total), "amount_due": f"{event.amount_due}", "notification_id": n}),
         Update("accounts", event.originator_id.hex,
                {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
     for number, record in enumerate(reconciliation.records(invoice), start=1):
-        ops.append(Op("recon_line", (invoice.account, day, number, *record.values())))
+        ops.append(Op("recon_line", {"account": invoice.account, "billing_date": day,
+                                     "line_no": number, **record.by_column()}))
     return ops
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,10 +29,19 @@ from projections.reconciliation import COLUMNS
 
 @dataclass(frozen=True)
 class Op:
-    """A row inserted: the insert statement's name and its parameters."""
+    """A row inserted: the insert statement's name and the row, by column name (the
+    statement's columns say the order the values go in)."""
 
     statement: str
-    params: tuple[Any, ...]
+    row: Mapping[str, Any]
+
+    @property
+    def params(self) -> tuple[Any, ...]:
+        columns = INSERT_COLUMNS[self.statement]
+        if set(self.row) != set(columns):
+            raise ValueError(f"{self.statement}: a row of columns {sorted(self.row)}, the table's "
+                             f"are {sorted(columns)}")
+        return tuple(self.row[column] for column in columns)
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,17 @@ STATEMENTS: dict[str, str] = {
     ),
 }
 
+
+
+def _insert_columns(insert: str) -> tuple[str, ...]:
+    """The columns an ``INSERT INTO table (a, b, ...) VALUES ...`` statement names, in order."""
+    listed = insert.partition(" (")[2].partition(")")[0]
+    return tuple(name.strip().strip('"') for name in listed.split(","))
+
+
+#: Each insert statement's columns, in the order its values go.
+INSERT_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: _insert_columns(insert) for name, insert in STATEMENTS.items()}
 
 
 def _copy_statement(insert: str) -> str:
