@@ -508,14 +508,16 @@ class BillingApplication(CommandMethods, Application[UUID]):
         except UnknownOffer:
             return None
 
-    def record_transitions(self, account: str, key: str, through: date) -> int:
-        """Record a subscription's trial end and term ends on or before ``through``; returns
-        how many were recorded (the scheduler calls this, inside a retry)."""
-        sub = self._subscription(account, key)
-        before = sub.version
-        sub.catch_up(through, catalog_terms=self._catalog_terms, recorded_at=self.clock.now())
-        self.save(sub)
-        return sub.version - before
+    def record_transitions(self, account: str, keys: Sequence[str], through: date) -> int:
+        """Record the trial ends and term ends on or before ``through`` of an account's
+        subscriptions ``keys``, in one transaction; returns how many were recorded (the
+        scheduler calls this, inside a retry)."""
+        subs = [self._subscription(account, key) for key in keys]
+        before = sum(sub.version for sub in subs)
+        for sub in subs:
+            sub.catch_up(through, catalog_terms=self._catalog_terms, recorded_at=self.clock.now())
+        self.save(*subs)
+        return sum(sub.version for sub in subs) - before
 
     def advance_to(self, day: date) -> BillRun:
         """With a test clock: :meth:`Scheduler.advance_to <ledger.scheduler.Scheduler.advance_to>`."""

@@ -166,10 +166,10 @@ class Scheduler:
             upcoming = [when for sub in subs if (when := sub.next_transition()) is not None]
             first = min(upcoming, default=None)
             if first is not None and first <= through and first <= next_cut:
-                for sub in subs:
-                    if sub.next_transition() == first:
-                        run.transitions += app._retrying(
-                            partial(app.record_transitions, account, sub.key, first))
+                # the subscriptions with something due that day, in one write
+                due = [sub.key for sub in subs if sub.next_transition() == first]
+                run.transitions += app._retrying(
+                    partial(app.record_transitions, account, due, first))
                 continue
             if next_cut > through:
                 # Nothing is due for this account before this date; run_due skips it until
