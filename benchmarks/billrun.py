@@ -193,3 +193,61 @@ def measure_bill_run(location: str, raw_location: str, accounts: int = 10, years
         writer.close()
         reader.close()
         app.close()
+
+
+@dataclass
+class WorkerFigures:
+    """Figure 6: one bill run split among worker processes, against one process."""
+
+    accounts: int = 0
+    months: int = 0
+    rates: dict[int, float] = field(default_factory=dict)  # workers -> account-months/s
+
+    def speedup(self, workers: int) -> float:
+        return self.rates[workers] / self.rates[1] if self.rates.get(1) else 0.0
+
+
+def _spread_book(location: str, accounts: int) -> None:
+    """``accounts`` accounts, billing days spread over the month, the three offers each."""
+    from billing_ledger.api import Ledger
+
+    with Ledger(location, clock=TestClock(START)) as ledger:
+        for terms in OFFERS:
+            ledger.define_offer(terms)
+        for number in range(accounts):
+            key = f"acct{number:04d}"
+            ledger.open_account(key, billing_day=1 + number % 28)
+            for index, terms in enumerate(OFFERS):
+                ledger.purchase(key, f"S{index}", terms.offer_id, 5 + (number + index) % 7)
+
+
+def measure_workers(locations: dict[int, str], accounts: int = 120, months: int = 12,
+                    chunk: int = 3, log: Callable[[str], None] = print) -> WorkerFigures:
+    """The same book in one store per worker count; each billed ``months`` months, ``chunk``
+    months per run, the worker counts taking turns chunk by chunk (so a drifting machine
+    slows them alike). Each run pays its own start-up (the workers' processes)."""
+    from billing_ledger.api import Ledger
+
+    figures = WorkerFigures(accounts=accounts, months=months)
+    seconds = dict.fromkeys(locations, 0.0)
+    for location in locations.values():
+        _spread_book(location, accounts)
+    end = START + timedelta(days=31 * months + 31)
+    for first in range(0, months, chunk):
+        until = _month_end(START, min(first + chunk, months))
+        for workers, location in locations.items():
+            with Ledger(location, clock=TestClock(end)) as ledger:
+                started = time.perf_counter()
+                ledger.bill(until, advance_clock=False, workers=workers)
+                seconds[workers] += time.perf_counter() - started
+        log("  workers: through " + until.isoformat() + ", " + ", ".join(
+            f"{workers}: {accounts * min(first + chunk, months) / spent:,.1f} account-months/s"
+            for workers, spent in seconds.items()))
+    figures.rates = {workers: accounts * months / spent for workers, spent in seconds.items()}
+    return figures
+
+
+def _month_end(start: date, months: int) -> date:
+    """The last day of the ``months``-th month from ``start``'s month."""
+    year, month = divmod(start.month - 1 + months, 12)
+    return date(start.year + year, month + 1, 1) - timedelta(days=1)

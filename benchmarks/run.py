@@ -12,7 +12,10 @@
    within 20%);
 5. the bill run as a book ages (``benchmarks/billrun.py``): cost per account-month in year 1
    and in year 10 (target ratio <= 1.2), and its throughput against a bare Application
-   making the same reads and writes (target >= 0.5).
+   making the same reads and writes (target >= 0.5);
+6. (PostgreSQL) one bill run split among worker processes (``bill --workers``):
+   account-months per second with 1 and 2 workers on the same book (target: 2 workers
+   >= 1.5x one).
 
 The book is generated reproducibly from ``--seed`` (``benchmarks/book.py``) and kept in
 ``--data`` (default ``benchmarks/data/book-<events>.sqlite``; on PostgreSQL the schema
@@ -38,7 +41,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from benchmarks.billrun import BillRunFigures, measure_bill_run
+from benchmarks.billrun import BillRunFigures, WorkerFigures, measure_bill_run, measure_workers
 from benchmarks.book import generate, play
 from ledger import ids
 from ledger.account import BillingAccount
@@ -71,6 +74,7 @@ class Figures:
     invoice_latency_ms: dict[str, float] = field(default_factory=dict)
     rebuild_peak_rss_mb: dict[str, float] = field(default_factory=dict)
     bill_run: BillRunFigures | None = None
+    workers: WorkerFigures | None = None
     machine: str = ""
 
     @property
@@ -388,6 +392,7 @@ def report(f: Figures, measured: set[str] | None = None) -> str:
         ("4", "4. rebuild peak RSS", ", ".join(f"{k}: {v:.0f} MB" for k, v in rss),
          f"growth {growth:+.1f}%; target within 20%"),
         *_bill_run_rows(f.bill_run),
+        *_worker_rows(f.workers),
         ("", "machine", f.machine, ""),
     ]
     shown = [row[1:] for row in rows if not row[0] or measured is None or row[0] in measured]
@@ -409,6 +414,17 @@ def _bill_run_rows(b: BillRunFigures | None) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _worker_rows(w: WorkerFigures | None) -> list[tuple[str, str, str, str]]:
+    if w is None:
+        return []
+    rows = [("6", f"6. bill run, {workers} worker(s), account-months/s", f"{rate:,.1f}",
+             f"{w.accounts} accounts x 3 monthly subscriptions, {w.months} months")
+            for workers, rate in sorted(w.rates.items())]
+    return [*rows, *(("6", f"   {workers} workers / 1", f"{w.speedup(workers):.2f}x",
+                      "target >= 1.5x" if workers == 2 else "")
+                     for workers in sorted(w.rates) if workers > 1)]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000, help="size of the book")
@@ -419,21 +435,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commands", type=int, default=5000)
     parser.add_argument("--json", help="also write the figures as JSON to this file")
     parser.add_argument("--data", default=str(DATA), help="folder for the SQLite books")
-    parser.add_argument("--figures", default="1,2,3,4,5",
-                        help="which figures to take, e.g. 1 or 2,4 (default: all five)")
+    parser.add_argument("--figures", default=None,
+                        help="which figures to take, e.g. 1 or 2,4 (default: all; "
+                             "figure 6 on PostgreSQL only)")
     parser.add_argument("--bill-accounts", type=int, default=10,
                         help="figure 5: accounts in the aging book")
     parser.add_argument("--bill-years", type=int, default=10, help="figure 5: years it ages")
+    parser.add_argument("--worker-accounts", type=int, default=120,
+                        help="figure 6: accounts in the book the workers bill")
+    parser.add_argument("--worker-months", type=int, default=12,
+                        help="figure 6: months they bill")
+    parser.add_argument("--workers", default="1,2", help="figure 6: worker counts to compare")
     args = parser.parse_args(argv)
-    measured = set(args.figures.replace(" ", "").split(","))
-    if not measured <= {"1", "2", "3", "4", "5"}:
-        parser.error(f"--figures takes numbers from 1 to 5, got {args.figures!r}")
+    everything = "1,2,3,4,5" + (",6" if args.backend == "postgres" else "")
+    measured = set((args.figures or everything).replace(" ", "").split(","))
+    if not measured <= {"1", "2", "3", "4", "5", "6"}:
+        parser.error(f"--figures takes numbers from 1 to 6, got {args.figures!r}")
+    if "6" in measured and args.backend != "postgres":
+        parser.error("figure 6 (workers) needs --backend postgres")
 
     figures = Figures(backend=args.backend, machine=machine())
     location = location_for(args, args.events)
-    log(f"book of ~{args.events:,} events at {location}")
-    figures.events, figures.accounts, figures.generation_seconds = build_book(
-        location, args.events, args.seed, args.years)
+    if measured & {"1", "2", "3", "4"}:  # figures 5 and 6 make books of their own
+        log(f"book of ~{args.events:,} events at {location}")
+        figures.events, figures.accounts, figures.generation_seconds = build_book(
+            location, args.events, args.seed, args.years)
 
     if "2" in measured:
         log("2. rebuild")
@@ -465,6 +491,17 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             drop_store(aging)
             drop_store(aging_raw)
+
+    if "6" in measured:
+        counts = sorted({1, *(int(n) for n in args.workers.split(","))})
+        log(f"6. bill run with {', '.join(map(str, counts))} worker(s)")
+        stores = {n: location_for(args, 0, f"-workers{n}-{uuid.uuid4().hex[:8]}") for n in counts}
+        try:
+            figures.workers = measure_workers(stores, args.worker_accounts, args.worker_months,
+                                              log=log)
+        finally:
+            for store in stores.values():
+                drop_store(store)
 
     if "1" in measured:  # last, because it appends license changes to the book
         log("1. commands")

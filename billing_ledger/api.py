@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -38,11 +38,13 @@ from eventsourcing.persistence import PersistenceError
 
 from billing_ledger import outputs
 from ledger import bounds
+from ledger import workers as workers_module
 from ledger.application import BillingApplication
 from ledger.charges import ChargeLine
-from ledger.clock import Clock, TestClock, today
+from ledger.clock import Clock, SystemClock, TestClock, today
 from ledger.commands import Command, CommandMethods
 from ledger.errors import (
+    EffectiveDateInFuture,
     InvalidInput,
     MissingDatabase,
     NotALedger,
@@ -178,6 +180,7 @@ class Ledger(CommandMethods):
         if (not create or read_only) and sqlite_file and not _is_file(sqlite_file, where):
             raise MissingDatabase(f"no ledger database at {where}")
         self.location = location or "(from the environment)"
+        self._env = dict(env)  # what worker processes open (they inherit the environment)
         self.read_only = read_only
         if read_only:
             env = {**env, "CREATE_TABLE": "false"}
@@ -257,23 +260,50 @@ class Ledger(CommandMethods):
 
     @_command
     def bill(self, until: date | None = None, *, advance_clock: bool = True,
-             progress: Progress | None = None) -> BillRun:
+             progress: Progress | None = None, workers: int = 1) -> BillRun:
         """Cut every billing date through ``until`` (default: yesterday); returns what the run
         did (``.issued``: the invoices it issued; ``.found_done``: dates another process cut
         first). A test clock is moved forward to ``until`` (unless ``advance_clock=False``:
         then, as with the machine's clock, a date after the clock's is refused).
 
-        If the run stops at one account (a database failure part-way),
-        :class:`~ledger.errors.BillingRunIncomplete` names it and the cause, and lists the
-        invoices issued before it; they stand, and running it again completes the run."""
+        ``workers`` > 1 (PostgreSQL only) splits the accounts among that many worker
+        processes (:mod:`ledger.workers`); they bill as of the clock's date, so ``until`` may
+        not be after it, and a test clock is not moved.
+
+        If the run stops at one account (a database failure part-way, or a worker that
+        died), :class:`~ledger.errors.BillingRunIncomplete` names it and the cause, and lists
+        the invoices issued; they stand, and running it again completes the run."""
         if until is not None:
             bounds.business_date(until, "the date to bill until")
+        count = workers_module.check_workers(workers, {**os.environ, **self._env})
+        if count > 1:
+            return self._bill_in_parallel(until, count, progress)
         run = BillRun()
         if (advance_clock and until is not None and isinstance(self.clock, TestClock)
                 and until > self.clock.today()):
             run.add(self.app.advance_to(until))
         run.add(self.app.scheduler.run_due(until, progress=progress))
         return run
+
+    def _bill_in_parallel(self, until: date | None, workers: int,
+                          progress: Progress | None) -> BillRun:
+        current = today(self.clock)
+        through = until if until is not None else current - timedelta(days=1)
+        if through > current:
+            raise EffectiveDateInFuture(
+                f"cannot bill {through.isoformat()} with workers yet: the ledger's clock says "
+                f"{current.isoformat()} (workers bill as of the clock; advance it first)")
+        clock = self.clock
+        now = clock.now() if isinstance(clock, TestClock) else None
+        if now is None and not isinstance(clock, SystemClock):
+            raise InvalidInput("workers need the system clock or a TestClock: a worker "
+                               "process cannot share another clock")
+        try:
+            return workers_module.bill_in_parallel(
+                self._env, self.app.account_keys(), through, workers, now=now,
+                partner_id=self.app.partner_id, progress=progress)
+        finally:
+            self.app._forget_cached()  # the workers moved the aggregates on
 
     @_store_errors
     def next_billing_date(self, account: str) -> date:

@@ -60,11 +60,13 @@ from ledger.errors import (
     NotALedger,
     StoreError,
     UnknownInvoice,
+    WorkerDied,
 )
 from ledger.eventstore import is_postgres, sqlite_path
 from ledger.money import format_money
 from ledger.offers import OfferTerms
 from ledger.scheduler import BillRun
+from ledger.workers import MAX_WORKERS
 from projections import verification
 from projections.reconciliation import file_name as reconciliation_file_name
 
@@ -139,7 +141,7 @@ def failure(error: BaseException) -> Failure:
     if isinstance(error, BillingRunIncomplete):
         kind = type(failure(error.cause))
         return kind(str(error))
-    if isinstance(error, StoreError):
+    if isinstance(error, (StoreError, WorkerDied)):
         return StoreFailed(str(error))
     if isinstance(error, LedgerError):
         return Failure(str(error))
@@ -638,12 +640,15 @@ recording(RecordPayment, "record-payment", lambda c: f"{c.account}: payment of {
               help="Cut every billing date up to and including this one (not after today).")
 @click.option("--table", "show_table", is_flag=True,
               help="Also print a table of the invoices the run issued.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
+              help="Worker processes to split the accounts among (PostgreSQL only).")
 @pass_context
-def bill_command(ctx: Context, until: date, show_table: bool) -> None:
+def bill_command(ctx: Context, until: date, show_table: bool, workers: int) -> None:
     """Do everything due through UNTIL: trial ends, renewals and billing dates, in date
     order. UNTIL may not be after today (with --today too: the pinned clock does not move).
     A progress bar shows the accounts done (on a terminal); the run ends with one summary
-    line. Dates another run cut first are counted as found done, not errors.
+    line. Dates another run cut first are counted as found done, not errors. With
+    --workers N (PostgreSQL) N processes share the accounts; no account is cut by two.
 
     If the run stops at one account (a database failure), what it issued is printed, one
     line names the account and the cause, and running it again completes it."""
@@ -651,7 +656,7 @@ def bill_command(ctx: Context, until: date, show_table: bool) -> None:
     run = BillRun()
     with ctx.ledger() as ledger, progress_bar("billing accounts") as update:
         try:
-            run = ledger.bill(until, advance_clock=False, progress=update)
+            run = ledger.bill(until, advance_clock=False, progress=update, workers=workers)
         except BillingRunIncomplete as error:
             stopped, run = error, BillRun(issued=list(error.issued))
         rows: dict[str, dict[str, Any]] = {}

@@ -221,14 +221,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:
-            curs.execute(self._sql("SELECT notification_id, hash FROM {} "
-                                   "ORDER BY notification_id DESC LIMIT 1", self.chain_table))
+            # One round trip while the events table's lock is held: the last seal, and the
+            # position before the new events.
+            curs.execute(self._sql(
+                "SELECT last.notification_id, last.hash, (SELECT MAX(notification_id) FROM {}.{} "
+                "WHERE notification_id < %s) AS before FROM (SELECT 1) AS one LEFT JOIN "
+                "(SELECT notification_id, hash FROM {} ORDER BY notification_id DESC LIMIT 1) "
+                "AS last ON true", *self._events_table(), self.chain_table), (ids[0],))
             row = curs.fetchone()
-            last, previous = (row["notification_id"], row["hash"]) if row else (0, GENESIS)
-            curs.execute(self._sql("SELECT MAX(notification_id) AS before FROM {}.{} "
-                                   "WHERE notification_id < %s", *self._events_table()), (ids[0],))
-            found = curs.fetchone()
-            _check_follows(last, ids[0], found["before"] if found else None)
+            last, previous = ((row["notification_id"], row["hash"])
+                              if row["notification_id"] is not None else (0, GENESIS))
+            _check_follows(last, ids[0], row["before"])
             curs.executemany(self._sql("INSERT INTO {} VALUES (%s, %s)", self.chain_table),
                              _seal_rows(previous, ids, stored_events))
         return ids

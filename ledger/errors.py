@@ -205,6 +205,11 @@ class StoreError(LedgerError):
     chained as the cause."""
 
 
+class WorkerDied(LedgerError):
+    """A worker process of a billing run died (killed, out of memory) part-way through an
+    account; every date it cut stands, and the next run picks the account up."""
+
+
 class LogAltered(StoreError):
     """The log's hash chain shows that recorded events were deleted or changed outside the
     ledger; the command recorded nothing. ``billing-ledger verify`` reports what and where."""
