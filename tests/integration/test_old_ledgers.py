@@ -3,7 +3,8 @@ value type or aggregate that gains a field still reads every ledger written befo
 
 The fixtures (tests/fixtures/README.md) were written by ``tests/fixtures/make.py``:
 ``ledger-v1.sqlite`` by the version before seals (rules 1, invoices without the log's head,
-subscription snapshots with a ``term_index``), ``ledger-v2.sqlite`` by this one.
+subscription snapshots with a ``term_index``), ``ledger-v2.sqlite`` by the version before
+rating checkpoints, ``ledger-v3.sqlite`` by the version with commands as values.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def stored(path: Path, table: str) -> list[StoredEvent]:
     return [StoredEvent(UUID(row[0]), row[1], row[2], bytes(row[3])) for row in rows]
 
 
-@pytest.fixture(params=["ledger-v1.sqlite", "ledger-v2.sqlite"])
+@pytest.fixture(params=["ledger-v1.sqlite", "ledger-v2.sqlite", "ledger-v3.sqlite"])
 def fixture_path(request: pytest.FixtureRequest) -> Path:
     return FIXTURES / str(request.param)
 
