@@ -202,6 +202,20 @@ class WorkerFigures:
     accounts: int = 0
     months: int = 0
     rates: dict[int, float] = field(default_factory=dict)  # workers -> account-months/s
+    # In the one-process runs: writes, and seconds inside the recorder's insert_events (on
+    # PostgreSQL the events table's exclusive lock is held for nearly all of it).
+    writes: int = 0
+    write_seconds: float = 0.0
+
+    @property
+    def locked_ms(self) -> float:
+        """Milliseconds per account-month holding the log's lock (one process)."""
+        return self.write_seconds * 1000 / (self.accounts * self.months) if self.months else 0.0
+
+    @property
+    def ceiling(self) -> float:
+        """Account-months/s at which the log's lock would be held all the time."""
+        return 1000 / self.locked_ms if self.locked_ms else 0.0
 
     def speedup(self, workers: int) -> float:
         return self.rates[workers] / self.rates[1] if self.rates.get(1) else 0.0
@@ -237,6 +251,8 @@ def measure_workers(locations: dict[int, str], accounts: int = 120, months: int 
         until = _month_end(START, min(first + chunk, months))
         for workers, location in locations.items():
             with Ledger(location, clock=TestClock(end)) as ledger:
+                if workers == 1:
+                    _time_writes(ledger.app, figures)
                 started = time.perf_counter()
                 ledger.bill(until, advance_clock=False, workers=workers)
                 seconds[workers] += time.perf_counter() - started
@@ -245,6 +261,21 @@ def measure_workers(locations: dict[int, str], accounts: int = 120, months: int 
             for workers, spent in seconds.items()))
     figures.rates = {workers: accounts * months / spent for workers, spent in seconds.items()}
     return figures
+
+
+def _time_writes(app: BillingApplication, figures: WorkerFigures) -> None:
+    """Count ``app``'s writes and the seconds they take into ``figures``."""
+    insert = app.recorder.insert_events
+
+    def timed(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return insert(stored_events, **kwargs)
+        finally:
+            figures.write_seconds += time.perf_counter() - started
+            figures.writes += 1
+
+    app.recorder.insert_events = timed  # type: ignore[method-assign]
 
 
 def _month_end(start: date, months: int) -> date:

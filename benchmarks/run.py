@@ -379,7 +379,7 @@ def report(f: Figures, measured: set[str] | None = None) -> str:
     rss = list(f.rebuild_peak_rss_mb.items())
     growth = (rss[1][1] / rss[0][1] - 1) * 100 if len(rss) == 2 else 0.0
     rows = [
-        ("", "book", f"{f.events:,} events, {f.accounts:,} accounts ({f.backend})", ""),
+        ("1234", "book", f"{f.events:,} events, {f.accounts:,} accounts ({f.backend})", ""),
         ("1", "1. commands/s (application API)", f"{f.command_rate:,.0f}",
          f"steady state; first command per subscription {f.cold_command_rate:,.0f}/s"),
         ("1", "   raw appends/s (bare Application)", f"{f.raw_append_rate:,.0f}", ""),
@@ -395,7 +395,8 @@ def report(f: Figures, measured: set[str] | None = None) -> str:
         *_worker_rows(f.workers),
         ("", "machine", f.machine, ""),
     ]
-    shown = [row[1:] for row in rows if not row[0] or measured is None or row[0] in measured]
+    shown = [row[1:] for row in rows
+             if not row[0] or measured is None or set(row[0]) & measured]
     width = max(len(r[0]) for r in shown)
     return "\n".join(f"{a.ljust(width)}  {b}{'   (' + c + ')' if c else ''}" for a, b, c in shown)
 
@@ -422,7 +423,10 @@ def _worker_rows(w: WorkerFigures | None) -> list[tuple[str, str, str, str]]:
             for workers, rate in sorted(w.rates.items())]
     return [*rows, *(("6", f"   {workers} workers / 1", f"{w.speedup(workers):.2f}x",
                       "target >= 1.5x" if workers == 2 else "")
-                     for workers in sorted(w.rates) if workers > 1)]
+                     for workers in sorted(w.rates) if workers > 1),
+            ("6", "   one process: writes, ms holding the log's lock per account-month",
+             f"{w.writes:,} writes, {w.locked_ms:.2f} ms",
+             f"ceiling for any number of workers ~{w.ceiling:,.0f} account-months/s")]
 
 
 def main(argv: list[str] | None = None) -> None:
