@@ -221,8 +221,8 @@ class WorkerFigures:
         return self.rates[workers] / self.rates[1] if self.rates.get(1) else 0.0
 
 
-def _spread_book(location: str, accounts: int) -> None:
-    """``accounts`` accounts, billing days spread over the month, the three offers each."""
+def _workers_book(location: str, accounts: int) -> None:
+    """``accounts`` accounts billed on the 28th, the three offers each, bought on START."""
     from billing_ledger.api import Ledger
 
     with Ledger(location, clock=TestClock(START)) as ledger:
@@ -230,34 +230,44 @@ def _spread_book(location: str, accounts: int) -> None:
             ledger.define_offer(terms)
         for number in range(accounts):
             key = f"acct{number:04d}"
-            ledger.open_account(key, billing_day=1 + number % 28)
+            ledger.open_account(key, billing_day=28)
             for index, terms in enumerate(OFFERS):
                 ledger.purchase(key, f"S{index}", terms.offer_id, 5 + (number + index) % 7)
 
 
-def measure_workers(locations: dict[int, str], accounts: int = 120, months: int = 12,
-                    chunk: int = 3, log: Callable[[str], None] = print) -> WorkerFigures:
-    """The same book in one store per worker count; each billed ``months`` months, ``chunk``
-    months per run, the worker counts taking turns chunk by chunk (so a drifting machine
-    slows them alike). Each run pays its own start-up (the workers' processes)."""
+def measure_workers(locations: dict[int, str], accounts: int = 600, months: int = 6,
+                    log: Callable[[str], None] = print) -> WorkerFigures:
+    """The same book in one store per worker count, aged month by month as figure 5's is:
+    each month, untimed, the renewals of the 1st and one license change per subscription
+    on the 10th; then, timed, the bill run that cuts every account's 28th, with 1 or N
+    worker processes. The worker counts take turns month by month (a drifting machine slows
+    them alike). Each run starts cold, as ``billing-ledger bill`` does (no aggregate the
+    commands loaded is cached), and pays its own start-up."""
     from billing_ledger.api import Ledger
 
     figures = WorkerFigures(accounts=accounts, months=months)
     seconds = dict.fromkeys(locations, 0.0)
     for location in locations.values():
-        _spread_book(location, accounts)
-    end = START + timedelta(days=31 * months + 31)
-    for first in range(0, months, chunk):
-        until = _month_end(START, min(first + chunk, months))
+        _workers_book(location, accounts)
+    end = date(START.year + months // 12 + 1, 1, 1)
+    for month in range(months):
+        year, number = START.year + month // 12, month % 12 + 1
         for workers, location in locations.items():
             with Ledger(location, clock=TestClock(end)) as ledger:
+                ledger.run_due(date(year, number, 9))  # the renewals of the 1st
+                for index in range(accounts):
+                    for sub in range(len(OFFERS)):
+                        ledger.change_quantity(f"acct{index:04d}", f"S{sub}",
+                                               5 + (month + index + sub) % 7 + 1,
+                                               effective_date=date(year, number, 10))
+            with Ledger(location, clock=TestClock(end)) as ledger:  # cold, as a new process
                 if workers == 1:
                     _time_writes(ledger.app, figures)
                 started = time.perf_counter()
-                ledger.bill(until, advance_clock=False, workers=workers)
+                ledger.bill(date(year, number, 28), advance_clock=False, workers=workers)
                 seconds[workers] += time.perf_counter() - started
-        log("  workers: through " + until.isoformat() + ", " + ", ".join(
-            f"{workers}: {accounts * min(first + chunk, months) / spent:,.1f} account-months/s"
+        log(f"  workers: month {month + 1}, " + ", ".join(
+            f"{workers}: {accounts * (month + 1) / spent:,.1f} account-months/s"
             for workers, spent in seconds.items()))
     figures.rates = {workers: accounts * months / spent for workers, spent in seconds.items()}
     return figures
@@ -276,9 +286,3 @@ def _time_writes(app: BillingApplication, figures: WorkerFigures) -> None:
             figures.writes += 1
 
     app.recorder.insert_events = timed  # type: ignore[method-assign]
-
-
-def _month_end(start: date, months: int) -> date:
-    """The last day of the ``months``-th month from ``start``'s month."""
-    year, month = divmod(start.month - 1 + months, 12)
-    return date(start.year + year, month + 1, 1) - timedelta(days=1)

@@ -24,6 +24,7 @@ outside the database (an anchor).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -181,6 +182,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         ).format(self.chain_table))
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {} (position BIGINT NOT NULL)").format(self.origin_table))
+        self._head = threading.local()  # this thread's read of the chain's head, in flight
 
     def _sql(self, template: str, *tables: Any) -> Any:
         from psycopg.sql import SQL
@@ -217,23 +219,34 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
         return Identifier(self.datastore.schema), Identifier(self.events_table_name)
 
+    def _lock_table(self, curs: Any) -> None:
+        """Take the events table's lock (the library's), then ask, in the same pipeline as
+        the insert that follows, for the last seal and the last position: no round trip of
+        its own while the lock is held."""
+        super()._lock_table(curs)
+        head = curs.connection.cursor()
+        head.execute(self._sql(
+            "SELECT last.notification_id, last.hash, (SELECT MAX(notification_id) FROM {}.{}) "
+            "AS before FROM (SELECT 1) AS one LEFT JOIN (SELECT notification_id, hash FROM {} "
+            "ORDER BY notification_id DESC LIMIT 1) AS last ON true",
+            *self._events_table(), self.chain_table))
+        self._head.cursor = head
+
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        head = self._head.__dict__.pop("cursor", None)
         if ids:
-            # One round trip while the events table's lock is held: the last seal, and the
-            # position before the new events.
-            curs.execute(self._sql(
-                "SELECT last.notification_id, last.hash, (SELECT MAX(notification_id) FROM {}.{} "
-                "WHERE notification_id < %s) AS before FROM (SELECT 1) AS one LEFT JOIN "
-                "(SELECT notification_id, hash FROM {} ORDER BY notification_id DESC LIMIT 1) "
-                "AS last ON true", *self._events_table(), self.chain_table), (ids[0],))
-            row = curs.fetchone()
+            assert head is not None, "the events were inserted without the table's lock"
+            row = head.fetchone()
+            head.close()
             last, previous = ((row["notification_id"], row["hash"])
                               if row["notification_id"] is not None else (0, GENESIS))
             _check_follows(last, ids[0], row["before"])
             curs.executemany(self._sql("INSERT INTO {} VALUES (%s, %s)", self.chain_table),
                              _seal_rows(previous, ids, stored_events))
+        elif head is not None:
+            head.close()
         return ids
 
     def seals(self, after: int, limit: int) -> Sequence[Seal]:
