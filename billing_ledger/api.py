@@ -190,11 +190,11 @@ class Ledger(CommandMethods):
         try:
             if read_only and not sqlite_file:
                 self._check_postgres_ledger(where)
-            self.store = ViewStore(env)
+            self.view_store = ViewStore(env)
         except BaseException:
             self.app.close()
             raise
-        self.projector = Projector(self.app, self.store, batch_size=batch_size)
+        self.projector = Projector(self.app, self.view_store, batch_size=batch_size)
         self._projecting = threading.Lock()
         self._overlay: tuple[ViewStore, Projector] | None = None
 
@@ -214,13 +214,13 @@ class Ledger(CommandMethods):
 
     @property
     def views(self) -> Any:
-        return self.store.views
+        return self.view_store.views
 
     def close(self) -> None:
         if self._overlay is not None:
             self._overlay[0].close()
             self._overlay = None
-        self.store.close()
+        self.view_store.close()
         self.app.close()
 
     def _writable(self) -> None:
@@ -357,11 +357,11 @@ class Ledger(CommandMethods):
         brought up to date there and kept for the next reads."""
         if not self.read_only:
             self.catch_up()
-            return self.store.views
+            return self.view_store.views
         with self._projecting:
             if self._overlay is None:
                 if self._stored_views_current():
-                    return self.store.views
+                    return self.view_store.views
                 self._overlay = self._copy_of_views()
             copy, projector = self._overlay
             projector.catch_up()

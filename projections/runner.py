@@ -59,11 +59,11 @@ class ViewStore:
 class Projector:
     """Follows a ledger's notification log into a view store."""
 
-    def __init__(self, log: EventLog, store: ViewStore, *,
+    def __init__(self, log: EventLog, view_store: ViewStore, *,
                  batch_size: int = DEFAULT_BATCH) -> None:
         self.log = log
-        self.views = store.views
-        self.store = store
+        self.views = view_store.views
+        self.view_store = view_store
         self.batch_size = batch_size
         self.name = log.name
         self.conflicts = 0
@@ -145,7 +145,7 @@ class Rebuild:
         self.projector = projector
         self.shadow = projector.views.shadow()
         self.name = projector.views.shadow_name(projector.name)
-        with projector.store.schema_lock():
+        with projector.view_store.schema_lock():
             self.shadow.prepare_shadow(projector.name)
 
     def step(self, max_batches: int | None = None, progress: Progress | None = None) -> int:
@@ -157,5 +157,5 @@ class Rebuild:
 
     def finish(self) -> bool:
         """Swap the rebuilt views in; False when another rebuild already had."""
-        with self.projector.store.schema_lock():
+        with self.projector.view_store.schema_lock():
             return self.projector.views.swap_in(self.shadow, self.projector.name)

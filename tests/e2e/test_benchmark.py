@@ -39,3 +39,13 @@ def test_one_figure_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "1. commands/s" in printed and "2. rebuild" not in printed
     with pytest.raises(SystemExit):
         run.main(["--figures", "6"])
+
+
+def test_the_http_benchmark_takes_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import http
+
+    figures = http.main(["--commands", "20", "--accounts", "4", "--clients", "2"])
+    for name in ("library_rate", "http_rate", "http_concurrent_rate", "http_ratio"):
+        assert figures[name] > 0, name
+    assert figures["http_latency_ms"]["p95"] >= figures["http_latency_ms"]["median"] > 0
+    assert "HTTP, 2 clients at once" in capsys.readouterr().out
