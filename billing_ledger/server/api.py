@@ -277,7 +277,7 @@ def router(ledger: Ledger, *, stream_poll: float = STREAM_POLL) -> APIRouter:
             nonlocal position
             yield "retry: 1000\n\n"
             idle = 0.0
-            while not await request.is_disconnected():
+            while True:  # until the client goes (the response then cancels this)
                 batch = await run_in_threadpool(ledger.feed, position, 500)
                 for record in batch:
                     yield sse(record)

@@ -13,7 +13,6 @@ page sets (a browser).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -22,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from billing_ledger.api import STORE_FAILURES, Ledger
 from billing_ledger.server import api, pages, problems
@@ -98,23 +98,46 @@ def create_app(ledger: Ledger, *, token: str | None = None,
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_ledger_error)  # a bug: 500, named, no traceback
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        path = request.url.path
-        if token is not None and not path.startswith(OPEN_PATHS) and not authorised(request, token):
-            if path.startswith("/api/"):
-                return problems.problem(401, "Unauthorized", "this server needs a bearer token: "
-                                        "Authorization: Bearer <token>", path,
-                                        headers={"WWW-Authenticate": 'Bearer realm="billing-ledger"'})
-            return pages.redirect_to_sign_in(request)
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > BODY_MAX):
-            return answer(request, 413, "ContentTooLarge", f"a request body is at most {BODY_MAX} bytes")
-        return await call_next(request)
-
+    app.add_middleware(Guard, token=token)
     if token is not None:
         pages.add_sign_in(app, token)
     return app
+
+
+class Guard:
+    """Before any route: the bearer token (when the server has one) and the body's size.
+    (A plain ASGI middleware: it leaves streamed answers, the feed's stream, as they are.)"""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        answer: Response | None = None
+        if self.token is not None and not path.startswith(OPEN_PATHS) and \
+                not authorised(request, self.token):
+            if path.startswith("/api/"):
+                answer = problems.problem(
+                    401, "Unauthorized", "this server needs a bearer token: Authorization: "
+                    "Bearer <token>", path, headers={"WWW-Authenticate": 'Bearer realm="billing-ledger"'})
+            else:
+                answer = pages.redirect_to_sign_in(request)
+        else:
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > BODY_MAX):
+                detail = f"a request body is at most {BODY_MAX} bytes"
+                answer = (problems.problem(413, "ContentTooLarge", detail, path)
+                          if path.startswith("/api/") else
+                          pages.error_page(request, 413, "ContentTooLarge", detail))
+        if answer is not None:
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def authorised(request: Request, token: str) -> bool:

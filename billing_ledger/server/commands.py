@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Header
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
 from billing_ledger.server import models
 from ledger.commands import COMMANDS, Command, DefineOffer
@@ -43,7 +43,7 @@ def json_type(hint: Any, where: str) -> Any:
     if hint is bool:
         return StrictBool
     if hint is date:
-        return Annotated[date, Strict()]
+        return models.IsoDate
     if hint is Decimal:
         return models.Money
     if hint == (str | Channel):

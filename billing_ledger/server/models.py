@@ -6,14 +6,28 @@ are ISO 8601 (``YYYY-MM-DD``), instants ISO 8601 date-times in UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
 #: A decimal amount as a string: digits, an optional sign and decimal point (no exponent).
 Money = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,16}(\.[0-9]{1,12})?$"),
                   Field(examples=["48.00"])]
+
+
+def _iso_date(value: object) -> object:
+    """A date in a request: the string YYYY-MM-DD only (not a number of seconds)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a date must be a string YYYY-MM-DD")
+    return value
+
+
+#: A date in a request body.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Day = Annotated[str, Field(description="an ISO 8601 date, YYYY-MM-DD", examples=["2018-01-15"])]
 
 
@@ -163,7 +177,7 @@ class BillingRunDate(Model):
 
 
 class BillRequest(Model):
-    until: Annotated[date, Strict(), Field(description="cut every billing date up to and including this "
+    until: Annotated[IsoDate, Field(description="cut every billing date up to and including this "
                                             "one (not after the server's today)")]
 
 

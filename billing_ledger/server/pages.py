@@ -7,9 +7,9 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -49,11 +49,12 @@ def add_sign_in(app: FastAPI, token: str) -> None:
         return page(request, "sign_in.html", next=_local(next), wrong=False)
 
     @app.post("/sign-in", include_in_schema=False)
-    def sign_in(request: Request, token_given: Annotated[str, Form(alias="token", max_length=500)],
-                next: Annotated[str, Form()] = "/") -> Response:
-        if not hmac.compare_digest(token_given.encode(), token.encode()):
-            return page(request, "sign_in.html", 401, next=_local(next), wrong=True)
-        answer = RedirectResponse(_local(next), status_code=303)
+    async def sign_in(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=4)
+        given, target = form.get("token", [""])[0], _local(form.get("next", ["/"])[0])
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return page(request, "sign_in.html", 401, next=target, wrong=True)
+        answer = RedirectResponse(target, status_code=303)
         answer.set_cookie(COOKIE, token, httponly=True, samesite="strict",
                           secure=request.url.scheme == "https")
         return answer
