@@ -151,7 +151,9 @@ def svg(line: Timeline) -> str:
     out.append(f'<polyline class="billed" points="{steps("billed")}"/>')
     for period in line.periods:
         if not period.matches:
-            out.append(f'<rect class="gap" x="{x(period.start)}" y="{TOP}" '
+            out.append(f'<rect class="gap" data-from="{period.start}" data-to="{period.end}" '
+                       f'data-owed="{period.owed}" data-billed="{period.billed}" '
+                       f'x="{x(period.start)}" y="{TOP}" '
                        f'width="{max(x(period.end + timedelta(days=1)) - x(period.start), 1)}" '
                        f'height="{inner_h}"><title>{period.start} to {period.end}: owed '
                        f'{period.owed}, billed {period.billed}</title></rect>')

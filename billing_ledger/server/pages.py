@@ -106,14 +106,22 @@ def router(ledger: Ledger) -> APIRouter:
         row = rows[0]
         document = ledger.invoice(row["account"], date.fromisoformat(row["billing_date"]))
         checks, findings, _ = _verdicts(ledger, row["account"])
-        mine = [f for f in findings if f.invoice == number or number in f.where]
-        return page(request, "invoice.html", row=row, document=document,
-                    check=checks.get(number), findings=mine)
+        check = checks.get(number)
+        problems = list(check.problems) if check is not None else []
+        for finding in findings:  # what verify found about it elsewhere (its view row)
+            said = str(finding)
+            if (finding.invoice == number or number in finding.where) and not any(
+                    said in known or finding.message in known for known in problems):
+                problems.append(said)
+        return page(request, "invoice.html", row=row, document=document, check=check,
+                    problems=problems)
 
     @pages.get("/invoices/{number}/lines/{line}")
     def line(request: Request, number: Id, line: Annotated[int, Path(ge=1, le=1_000_000)]) -> Response:
         found = ledger.explain(number, line)
-        return page(request, "line.html", found=found, number=number, line_no=line)
+        currency = ledger.invoice(found.account, date.fromisoformat(found.billing_date))["currency"]
+        return page(request, "line.html", found=found, number=number, line_no=line,
+                    currency=currency)
 
     @pages.get("/accounts/{account}/subscriptions/{subscription}")
     def subscription(request: Request, account: Id, subscription: Id,
