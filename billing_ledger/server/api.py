@@ -116,7 +116,8 @@ def router(ledger: Ledger, *, stream_poll: float = STREAM_POLL) -> APIRouter:
     for route in routes():
         api.add_api_route(route.path, endpoint(route, ledger.handle), methods=["POST"],
                           status_code=route.status, response_model=models.CommandResult,
-                          summary=route.summary, description=route.command.__doc__,
+                          summary=route.summary,
+                          description=(route.command.__doc__ or "").replace("``", "`"),
                           tags=["commands"], operation_id=route.name)
 
     # ------------------------------------------------------------------ billing

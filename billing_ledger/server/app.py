@@ -62,6 +62,14 @@ def create_app(ledger: Ledger, *, token: str | None = None,
                       {"name": "feed", "description": "the event feed, paged or streamed"}],
     )
     app.state.ledger = ledger
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.fix_openapi(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(api.router(ledger, stream_poll=stream_poll))
     app.include_router(pages.router(ledger))
     static = resources.files("billing_ledger.server") / "static"

@@ -35,6 +35,11 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldError(Model):
+    field: str = Field(description="where in the request: body.quantity, query.after, ...")
+    message: str
+
+
 class Problem(Model):
     """An error, as RFC 9457 ``application/problem+json``."""
 
@@ -43,7 +48,7 @@ class Problem(Model):
     status: int
     detail: str = Field(description="what was wrong, in one line")
     instance: str = Field(description="the path that was asked for")
-    errors: list[dict[str, Any]] | None = Field(
+    errors: list[FieldError] | None = Field(
         None, description="for a request that does not fit its schema: each field at fault")
 
 

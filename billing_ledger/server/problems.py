@@ -60,8 +60,9 @@ def slug(name: str) -> str:
 def problem(status: int, title: str, detail: str, instance: str,
             errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None) -> JSONResponse:
-    body = Problem(type=TYPE_BASE + slug(title), title=title, status=status,
-                   detail=" ".join(detail.split()), instance=instance, errors=errors)
+    body = Problem.model_validate({"type": TYPE_BASE + slug(title), "title": title, "status": status,
+                                   "detail": " ".join(detail.split()), "instance": instance,
+                                   "errors": errors})
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
                         media_type=MEDIA_TYPE, headers=headers)
 
@@ -76,17 +77,38 @@ def of_error(error: BaseException, instance: str) -> JSONResponse:
     return problem(503, "StoreError", f"database error: {error}", instance)
 
 
-_EXAMPLE = {"type": TYPE_BASE + "unknown-account", "title": "UnknownAccount", "status": 404,
-            "detail": "unknown account 'contoso'", "instance": "/api/v1/accounts/contoso/subscriptions"}
-#: The error answers every API route may give, for the OpenAPI document.
+_EXAMPLES = {
+    401: ("Unauthorized", "this server needs a bearer token: Authorization: Bearer <token>"),
+    404: ("UnknownAccount", "unknown account 'contoso'"),
+    409: ("IdempotencyConflict", "idempotency key 'order-7' was already used for another command"),
+    422: ("InvalidQuantity", "quantity must be at most 1,000,000, got 1000001"),
+    503: ("StoreError", "database error: connection refused"),
+}
+#: The error answers every API route may give, for the OpenAPI document (``fix_openapi``
+#: moves their schema to the problem media type).
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {MEDIA_TYPE: {"example": {**_EXAMPLE, "status": status}}},
-             "description": text}
+    status: {"model": Problem, "description": text, "content": {MEDIA_TYPE: {"example": {
+        "type": TYPE_BASE + slug(_EXAMPLES[status][0]), "title": _EXAMPLES[status][0],
+        "status": status, "detail": _EXAMPLES[status][1],
+        "instance": "/api/v1/commands/purchase"}}}}
     for status, text in {
         401: "no bearer token, or the wrong one (when the server has one)",
         404: "no such account, subscription, offer, invoice or line",
         409: "the key is taken, or the Idempotency-Key was used for another request",
         422: "invalid input, a bound exceeded, or a state that forbids the command",
-        503: "the database failed, or a command kept losing races with other writers",
+        503: "the database failed, or a command kept losing races with other writers (retry)",
     }.items()
 }
+
+
+def fix_openapi(document: dict[str, Any]) -> dict[str, Any]:
+    """Error answers are ``application/problem+json`` (FastAPI files a model's schema under
+    ``application/json``): move each there."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for status, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    moved = content.pop("application/json")
+                    content[MEDIA_TYPE] = {**moved, **content.get(MEDIA_TYPE, {})}
+    return document
