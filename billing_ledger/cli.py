@@ -991,6 +991,9 @@ def serve_command(ctx: Context, host: str, port: int, read_only: bool, log_level
              f"record and read everything; set {TOKEN_ENV}, or listen on 127.0.0.1")
     ledger = ctx.open("read" if read_only else "write")
     try:
+        if ctx.today is not None and not read_only:
+            with reported():
+                ctx._check_clock(ledger)  # a pinned clock may not record before the log's end
         app = create_app(ledger, token=token)
         where = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
         console.print(f"serving {ledger.location}{' (read-only)' if read_only else ''} at {where}/ "
