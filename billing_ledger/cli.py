@@ -989,7 +989,7 @@ def serve_command(ctx: Context, host: str, port: int, read_only: bool, log_level
     if token is None and not is_loopback(host):
         fail(f"refusing to listen on {host} without a token: anyone who can reach it could "
              f"record and read everything; set {TOKEN_ENV}, or listen on 127.0.0.1")
-    ledger = ctx.open("read" if read_only else "write")
+    ledger = ctx.open("read" if read_only else "maintain")  # never creates, nor adopts a non-ledger
     try:
         if ctx.today is not None and not read_only:
             with reported():
