@@ -22,7 +22,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from billing_ledger.api import Ledger
 from billing_ledger.server import models
-from billing_ledger.server.commands import endpoint, routes
+from billing_ledger.server.commands import IdempotencyKey, endpoint, routes
 from billing_ledger.server.problems import PROBLEM_RESPONSES
 from ledger import bounds
 from ledger.charges import ChargeLine
@@ -122,7 +122,7 @@ def router(ledger: Ledger, *, stream_poll: float = STREAM_POLL) -> APIRouter:
 
     # ------------------------------------------------------------------ billing
     @api.post("/bill", tags=["billing"], operation_id="bill")
-    def bill(body: models.BillRequest) -> models.BillingRun:
+    def bill(body: models.BillRequest, idempotency_key: IdempotencyKey = None) -> models.BillingRun:
         """Do everything due through `until` (trial ends, renewals, billing dates) in date
         order; `until` may not be after the server's today. Repeat-safe by itself: a date is
         cut once, and a run finds the dates another run cut (`found_done`). An

@@ -168,6 +168,9 @@ def test_each_error_is_a_problem_with_the_how_tos_status(served: Served,
     problem(s.http.get("/api/v1/accounts/contoso/invoices/2018-02-30"), 422, "InvalidRequest")
     problem(s.http.get("/api/v1/accounts/contoso/invoices/2018-01-15"), 404, "UnknownInvoice")
     problem(s.http.get("/api/v1/nothing-here"), 404, "NotFound")
+    page = s.http.get("/accounts/nobody")  # a page answers with a page, and the same status
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "unknown account &#39;nobody&#39;" in page.text
     problem(s.http.post("/api/v1/commands/suspend", content=b"x" * 70_000,
                         headers={"content-type": "application/json"}), 413, "ContentTooLarge")
     # The database failing: 503; a bug: 500, named, without a traceback.
