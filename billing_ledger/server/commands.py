@@ -29,7 +29,19 @@ from ledger.subscription import Channel
 CREATES = {"define_offer", "open_account", "purchase"}
 _FIELD_HELP = {
     "effective_date": "the business date it takes effect (default: the server's today)",
-    "account": "the account's id", "subscription": "the subscription's id (within its account)",
+    "account": "the account's id (1-64 characters from A-Z a-z 0-9 . _ -, not starting "
+               "with . or -)",
+    "subscription": "the subscription's id within its account (the same characters)",
+    "offer": "the offer's id", "quantity": "licenses: a whole number 1-1,000,000 (for a change: the new "
+    "total, not a difference)", "billing_day": "the day of the month invoices are cut, 1-31 "
+    "(clamped to short months)", "name": "1-200 printable characters (default: the id)",
+    "currency": "ISO 4217 code (default: the first purchase's)",
+    "locale": "the language of its invoices: en_US, it_IT, nl_NL or nb_NO",
+    "amount": "a decimal string, above 0, in the account's currency's places",
+    "reference": "0-200 printable characters", "trial": "start as a trial",
+    "trial_days": "the trial's length, 1-365 days", "auto_renew": "renew at the term's end",
+    "enabled": "auto-renew on (true) or off (false)",
+    "channel": "online (fewer than 25 licenses) or assisted",
 }
 
 
@@ -89,7 +101,7 @@ def _body_model(command: type[Command[Any]]) -> type[BaseModel]:
         spec[f.name] = (kind, Field(default, description=_FIELD_HELP.get(f.name)))
     model: type[BaseModel] = create_model(
         f"{command.__name__}Body", __config__=ConfigDict(extra="forbid"),
-        __doc__=command.__doc__, **spec)
+        __doc__=(command.__doc__ or "").replace("``", "`"), **spec)
     return model
 
 

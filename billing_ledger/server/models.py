@@ -28,7 +28,11 @@ def _iso_date(value: object) -> object:
 
 #: A date in a request body.
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Day = Annotated[str, Field(description="an ISO 8601 date, YYYY-MM-DD", examples=["2018-01-15"])]
+Day = Annotated[str, Field(description="an ISO 8601 date, YYYY-MM-DD", examples=["2018-01-15"],
+                           json_schema_extra={"format": "date"})]
+#: An instant, as the ledger records it (ISO 8601, UTC).
+Instant = Annotated[str, Field(json_schema_extra={"format": "date-time"},
+                               examples=["2018-01-16T00:00:00+00:00"])]
 
 
 class Model(BaseModel):
@@ -201,7 +205,7 @@ class EventInfo(Model):
     type: str
     version: int = Field(description="the event's version in its aggregate")
     effective_date: Day | None
-    recorded_at: str = Field(description="when it was recorded (UTC)")
+    recorded_at: Instant = Field(description="when it was recorded (UTC)")
     details: str
 
 
@@ -249,7 +253,7 @@ class History(Model):
     account: str
     subscription: str
     as_of: Day | None
-    known_at: str | None
+    known_at: Instant | None
     state: SubscriptionState
     events: list[EventInfo]
     posted: list[PostedLine]
@@ -296,7 +300,7 @@ class FeedRecord(Model):
     account: str
     subscription: str | None
     effective_date: Day | None
-    recorded_at: str
+    recorded_at: Instant
     data: dict[str, Any] = Field(description="the type's fields (docs/reference/feed.md)")
 
 
