@@ -4,8 +4,9 @@ day, the events on it and the billing dates, drawn as an inline SVG on the serve
 *Owed* on a day is the quantity of the subscription as effective that day (0 while it is a
 trial, suspended, cancelled or expired). *Billed* on a day is the sum, over every line
 posted so far, of the licenses the line adds to that day (a reversal removes them). Where
-the two differ, the days owed have not been billed yet (the next billing date posts them) or
-something is wrong.
+the two differ, the days owed have not been billed yet (the next billing date posts them),
+or a suspension or cancellation inside the refund window credited them back (Partner
+Center's rule: the period is refunded whole), or something is wrong.
 """
 
 from __future__ import annotations
