@@ -290,8 +290,8 @@ class Anchor(Model):
 
 
 class FeedRecord(Model):
-    """One record of the event feed; ``data``'s shape per ``type`` is in the feed's JSON
-    Schemas (docs/reference/feed/)."""
+    """One record of the event feed: its `data` has the fields of its `type` (one of the
+    `FeedRecord_*` schemas; the feed's JSON Schemas are in docs/reference/feed/)."""
 
     schema_version: Literal[1]
     type: str = Field(examples=["subscription.purchased"])

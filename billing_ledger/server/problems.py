@@ -101,9 +101,29 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def feed_records(document: dict[str, Any]) -> None:
+    """``FeedRecord`` as what it is: one of the feed's record types, told apart by ``type``,
+    each with its ``data`` (the feed's own JSON Schemas, docs/reference/feed/)."""
+    from projections.feed import TYPES, json_schema
+
+    schemas = document["components"]["schemas"]
+    names = {}
+    for type_name in TYPES:
+        schema = {k: v for k, v in json_schema(type_name).items() if not k.startswith("$")}
+        name = "FeedRecord_" + type_name.replace(".", "_")
+        schemas[name] = {**schema, "description": f"A `{type_name}` record of the event feed."}
+        names[type_name] = f"#/components/schemas/{name}"
+    schemas["FeedRecord"] = {
+        "description": schemas["FeedRecord"].get("description", ""),
+        "oneOf": [{"$ref": ref} for ref in names.values()],
+        "discriminator": {"propertyName": "type", "mapping": names},
+    }
+
+
 def fix_openapi(document: dict[str, Any]) -> dict[str, Any]:
     """Error answers are ``application/problem+json`` (FastAPI files a model's schema under
-    ``application/json``): move each there."""
+    ``application/json``): move each there. Feed records are typed by their ``type``."""
+    feed_records(document)
     for item in document.get("paths", {}).values():
         for operation in item.values():
             for status, answer in operation.get("responses", {}).items():

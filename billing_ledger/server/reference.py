@@ -57,9 +57,12 @@ def kind(schema: dict[str, Any]) -> str:
     type_ = schema.get("type", "any")
     if type_ == "array":
         return f"array of {kind(schema.get('items', {}))}"
-    if type_ == "object" and "additionalProperties" in schema:
+    if type_ == "object" and schema.get("properties"):
+        fields = ", ".join(f"`{name}`: {kind(spec)}" for name, spec in schema["properties"].items())
+        return f"object ({fields})"
+    if type_ == "object":
         return "object"
-    text = str(type_)
+    text = " or ".join(type_) if isinstance(type_, list) else str(type_)
     if "format" in schema:
         text += f" ({schema['format']})"
     if "pattern" in schema:
