@@ -392,3 +392,60 @@ def test_the_openapi_document_describes_every_body_and_answer(served: Served) ->
     components = document["components"]["schemas"]
     assert components["PurchaseBody"]["required"] == ["account", "subscription", "offer", "quantity"]
     assert components["RecordPaymentBody"]["properties"]["amount"]["type"] == "string"
+
+
+# ---------------------------------------------------------------------------- answers fit the document
+def test_every_answer_fits_the_schema_the_openapi_document_gives_it(served: Served) -> None:
+    """What a client written from the OpenAPI document alone expects: each answer's body
+    validates against the schema the document declares for its path, method, status and
+    media type."""
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    s = served
+    document = s.http.get("/openapi.json").json()
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012))
+
+    def fits(answer: httpx.Response, template: str) -> None:
+        operation = document["paths"][template][answer.request.method.lower()]
+        declared = operation["responses"][str(answer.status_code)]
+        media = answer.headers["content-type"].split(";")[0]
+        schema = declared["content"][media]["schema"]
+        if "$ref" in schema:
+            schema = {"$ref": "urn:openapi" + schema["$ref"]}
+        elif schema.get("type") == "array" and "$ref" in schema["items"]:
+            schema = {"type": "array", "items": {"$ref": "urn:openapi" + schema["items"]["$ref"]}}
+        jsonschema.Draft202012Validator(schema, registry=registry).validate(answer.json())
+
+    command = "/api/v1/commands/{name}"
+    for name, body in (("define-offer", OFFER),
+                       ("open-account", {"account": "contoso", "billing_day": 15}),
+                       ("purchase", {"account": "contoso", "subscription": "S1", "offer": "e1",
+                                     "quantity": 2}),
+                       ("record-payment", {"account": "contoso", "amount": "10.00"}),
+                       ("suspend", {"account": "contoso", "subscription": "S9"}),
+                       ("open-account", {"account": "contoso", "billing_day": 15}),
+                       ("suspend", {"account": "contoso", "subscription": "S1", "x": 1})):
+        fits(s.http.post(f"/api/v1/commands/{name}", json=body), command.replace("{name}", name))
+    s.clock.set(date(2018, 2, 1))
+    s.ok("change-quantity", {"account": "contoso", "subscription": "S1", "quantity": 3})
+    fits(s.http.get("/api/v1/accounts/contoso/preview"), "/api/v1/accounts/{account}/preview")
+    s.clock.set(date(2018, 2, 16))
+    fits(s.http.post("/api/v1/bill", json={"until": "2018-02-15"}), "/api/v1/bill")
+    fits(s.http.post("/api/v1/bill", json={"until": "2019-02-15"}), "/api/v1/bill")
+    for path, template in (
+            ("/api/v1/accounts", "/api/v1/accounts"),
+            ("/api/v1/accounts/contoso/subscriptions", "/api/v1/accounts/{account}/subscriptions"),
+            ("/api/v1/accounts/nobody/subscriptions", "/api/v1/accounts/{account}/subscriptions"),
+            ("/api/v1/invoices", "/api/v1/invoices"),
+            ("/api/v1/accounts/contoso/invoices/2018-02-15",
+             "/api/v1/accounts/{account}/invoices/{billing_date}"),
+            ("/api/v1/accounts/contoso/subscriptions/S1/history?known_at=2018-01-20T00:00:00Z",
+             "/api/v1/accounts/{account}/subscriptions/{subscription}/history"),
+            ("/api/v1/invoices/contoso-20180215/lines/1/explanation",
+             "/api/v1/invoices/{invoice_number}/lines/{line}/explanation"),
+            ("/api/v1/verify", "/api/v1/verify"), ("/api/v1/anchor", "/api/v1/anchor"),
+            ("/api/v1/feed?limit=50", "/api/v1/feed"), ("/api/v1/feed?after=x", "/api/v1/feed")):
+        fits(s.http.get(path), template)
