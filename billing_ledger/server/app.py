@@ -43,7 +43,8 @@ def _version() -> str:
 
 
 def create_app(ledger: Ledger, *, token: str | None = None,
-               stream_poll: float = api.STREAM_POLL) -> FastAPI:
+               stream_poll: float = api.STREAM_POLL,
+               verify_inline_max: int = pages.VERIFY_INLINE_MAX) -> FastAPI:
     app = FastAPI(
         title="billing-ledger",
         version=_version(),
@@ -71,7 +72,7 @@ def create_app(ledger: Ledger, *, token: str | None = None,
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(api.router(ledger, stream_poll=stream_poll))
-    app.include_router(pages.router(ledger))
+    app.include_router(pages.router(ledger, verify_inline_max=verify_inline_max))
     static = resources.files("billing_ledger.server") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -80,7 +80,12 @@ def _verdicts(ledger: Ledger, account: str | None) -> tuple[dict[str, Any], list
     return {check.invoice_number: check for check in result.checks}, list(result.findings), result
 
 
-def router(ledger: Ledger) -> APIRouter:
+#: An invoice page verifies its account inline while the log holds at most this many
+#: positions (verify reads the whole log); past it, the page offers a link that does.
+VERIFY_INLINE_MAX = 50_000
+
+
+def router(ledger: Ledger, *, verify_inline_max: int = VERIFY_INLINE_MAX) -> APIRouter:
     pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
     @pages.get("/")
@@ -99,12 +104,18 @@ def router(ledger: Ledger) -> APIRouter:
                     invoices=ledger.invoices(account))
 
     @pages.get("/invoices/{number}")
-    def invoice(request: Request, number: Id) -> Response:
+    def invoice(request: Request, number: Id,
+                verify: Annotated[bool, Query(description="verify even a long log")] = False,
+                ) -> Response:
         rows = [row for row in ledger.invoices() if row["invoice_number"] == number]
         if not rows:
             raise UnknownInvoice(f"unknown invoice {number!r}")
         row = rows[0]
         document = ledger.invoice(row["account"], date.fromisoformat(row["billing_date"]))
+        positions = ledger.app.recorder.max_notification_id() or 0
+        if not verify and positions > verify_inline_max:
+            return page(request, "invoice.html", row=row, document=document, check=None,
+                        problems=[], deferred=positions)
         checks, findings, _ = _verdicts(ledger, row["account"])
         check = checks.get(number)
         problems = list(check.problems) if check is not None else []
@@ -114,7 +125,7 @@ def router(ledger: Ledger) -> APIRouter:
                     said in known or finding.message in known for known in problems):
                 problems.append(said)
         return page(request, "invoice.html", row=row, document=document, check=check,
-                    problems=problems)
+                    problems=problems, deferred=None)
 
     @pages.get("/invoices/{number}/lines/{line}")
     def line(request: Request, number: Id, line: Annotated[int, Path(ge=1, le=1_000_000)]) -> Response:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -24,9 +25,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(ledger: Ledger, *, token: str | None = None) -> Iterator[str]:
+def serving(ledger: Ledger, *, token: str | None = None, **options: Any) -> Iterator[str]:
     """Serve ``ledger`` until the block ends; yields the base URL."""
-    app = create_app(ledger, token=token, stream_poll=0.05)
+    app = create_app(ledger, token=token, stream_poll=0.05, **options)
     config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="off")
     server = uvicorn.Server(config)

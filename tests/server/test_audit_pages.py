@@ -175,3 +175,18 @@ def test_a_tampered_view_row_is_flagged(site: tuple[Any, Ledger, str]) -> None:
     assert "amount_due is '0.00'" in page.locator("li.finding").inner_text()
     page.goto(base + "/invoices/acme-20180115")  # the other invoice is untouched
     assert "Verified" in page.locator("#verdict").inner_text()
+
+
+def test_on_a_long_log_an_invoice_is_verified_when_asked(tmp_path: Path, browser: Any) -> None:
+    location = str(tmp_path / "long.sqlite")
+    book(location)
+    with Ledger(location, create=False, clock=TestClock(END)) as ledger, \
+            serving(ledger, verify_inline_max=5) as base:
+        page = browser.new_page()
+        try:
+            page.goto(base + "/invoices/acme-20180315")
+            assert "Not verified on opening" in page.locator("#verdict").inner_text()
+            page.locator("#verify-now").click()
+            assert "Verified" in page.locator("#verdict").inner_text()
+        finally:
+            page.close()
