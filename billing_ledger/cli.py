@@ -15,6 +15,7 @@ literally: the consoles interpret no markup, emoji codes or highlighting.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -952,6 +953,62 @@ def accounts_command(ctx: Context) -> None:
         table.add_row(row["account"], row["name"], str(row["billing_day"]), row["currency"] or "",
                       row["last_billing_date"] or "", row["last_amount_due"] or "")
     console.print(table)
+
+
+# ---------------------------------------------------------------------------- the server
+TOKEN_MIN = 16
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is an address of this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another than loopback needs BILLING_LEDGER_TOKEN.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True)
+@click.option("--read-only", is_flag=True,
+              help="Open the ledger read-only: reads and pages only, every command refused (422).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="info", show_default=True)
+@pass_context
+def serve_command(ctx: Context, host: str, port: int, read_only: bool, log_level: str) -> None:
+    """Serve the ledger over HTTP: the JSON API under /api/v1 (its OpenAPI document at
+    /openapi.json) and the audit pages at /. With BILLING_LEDGER_TOKEN set, every request
+    needs it (Authorization: Bearer TOKEN; browsers sign in once); without one, the server
+    listens on a loopback address only."""
+    import uvicorn
+
+    from billing_ledger.server.app import TOKEN_ENV, create_app
+
+    token = os.environ.get(TOKEN_ENV) or None
+    if token is not None and (len(token) < TOKEN_MIN or not token.isprintable() or len(token) > 500):
+        fail(f"{TOKEN_ENV} must be {TOKEN_MIN}-500 printable characters (a random one: "
+             "python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    if token is None and not is_loopback(host):
+        fail(f"refusing to listen on {host} without a token: anyone who can reach it could "
+             f"record and read everything; set {TOKEN_ENV}, or listen on 127.0.0.1")
+    ledger = ctx.open("read" if read_only else "maintain")  # never creates, nor adopts a non-ledger
+    try:
+        if ctx.today is not None and not read_only:
+            with reported():
+                ctx._check_clock(ledger)  # a pinned clock may not record before the log's end
+        app = create_app(ledger, token=token)
+        where = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+        console.print(f"serving {ledger.location}{' (read-only)' if read_only else ''} at {where}/ "
+                      f"(API {where}/api/v1, OpenAPI {where}/openapi.json); "
+                      f"{'a bearer token is required' if token else 'no token: loopback only'}")
+        with reported():
+            uvicorn.run(app, host=host, port=port, log_level=log_level,
+                        timeout_graceful_shutdown=5, server_header=False)
+    finally:
+        ledger.close()
 
 
 # ---------------------------------------------------------------------------- entry points

@@ -128,7 +128,8 @@ def state_at(log: EventLog, account: str, subscription: str, *,
         {"billing_date": ev.billing_date.isoformat(), "line_id": line.line_id,
          "start": line.start.isoformat(), "end": line.end.isoformat(),
          "charge_type": line.charge_type, "unit_price": f"{line.unit_price}",
-         "quantity": line.quantity, "amount": f"{line.amount}"}
+         "quantity": line.quantity, "amount": f"{line.amount}",
+         "net_quantity": line.net_quantity}
         for ev in chosen if isinstance(ev, Subscription.ChargesPosted) for line in ev.lines
     )
     return SubscriptionState(account, subscription, as_of, known_at, state,
