@@ -1,7 +1,8 @@
 """The billing projection: folds recorded events into the view tables.
 
-It only folds facts the write side recorded: an issued invoice becomes its invoice row and
-its reconciliation rows exactly as the invoice document says; subscription and account
+It only folds facts the write side recorded: an issued invoice becomes its invoice row, its
+reconciliation rows and its journal lines exactly as the invoice document says; a recorded
+payment becomes a journal payment; subscription and account
 events update their rows. Nothing here rates, rounds or re-computes money, so replaying the
 log always gives the same rows.
 """
@@ -91,13 +92,29 @@ def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
     for number, record in enumerate(reconciliation.records(invoice), start=1):
         ops.append(Op("recon_line", {"account": invoice.account, "billing_date": day,
                                      "line_no": number, **record.by_column()}))
+    for line in invoice.lines:  # the books' facts: each line's schedule, as issued
+        ops.append(Op("journal_line", {
+            "account": invoice.account, "billing_date": day, "line_no": line.number,
+            "subscription": line.subscription, "currency": invoice.currency,
+            "amount": str(line.amount), "service_start": line.start.isoformat(),
+            "service_end": line.end.isoformat(),
+            "sources": " ".join(str(version) for version in line.sources),
+            "notification_id": n}))
     return ops
+
+
+def _payment(event: Any, n: int) -> list[Op | Update]:
+    return [Op("journal_payment", {
+        "paid_on": event.effective_date.isoformat(), "account_id": event.originator_id.hex,
+        "event_version": event.originator_version, "amount": f"{event.amount}",
+        "reference": event.reference, "notification_id": n})]
 
 
 _HANDLERS: dict[type[Any], Any] = {
     _A.Opened: _opened,
     _A.SubscriptionAdded: _account_fields(currency=lambda event: event.currency),
     _A.InvoiceIssued: _invoice_ops,
+    _A.PaymentRecorded: _payment,
     _A.BillingDateClosed: _account_fields(
         last_billing_date=lambda event: event.billing_date.isoformat()),
     _S.Purchased: _purchased,
