@@ -68,6 +68,21 @@ class JournalAccounts:
         value: str = getattr(self, role.value)
         return value
 
+    @classmethod
+    def parse(cls, pairs: Iterable[str]) -> JournalAccounts:
+        """The defaults with ``ROLE=NAME`` pairs applied (``revenue=Income:Licenses``);
+        ValueError naming the pair when a role is unknown or a name empty or spaced."""
+        names = {}
+        for pair in pairs:
+            role, _, name = pair.partition("=")
+            if role not in {r.value for r in Role}:
+                raise ValueError(f"{pair!r}: the roles are {', '.join(r.value for r in Role)} "
+                                 "(ROLE=ACCOUNT)")
+            if not name or not name.isprintable() or any(c.isspace() for c in name):
+                raise ValueError(f"{pair!r}: an account name is printable text without spaces")
+            names[role] = name
+        return cls(**names)
+
 
 @dataclass(frozen=True, order=True)
 class EventRef:
