@@ -481,7 +481,7 @@ class Ledger(CommandMethods):
                         account: str | None = None) -> list[journal.Entry]:
         """The journal's entries dated on or before ``through`` (default: the clock's date),
         of ``account`` or of every account, in date order (rules: docs/explanation/books.md)."""
-        day = _a_date(through, "through") if through is not None else self.today()
+        day = bounds.business_date(through, "through") if through is not None else self.today()
         lines, payments = self._books(day, account)
         return journal.journal(lines, payments, day)
 
@@ -502,7 +502,7 @@ class Ledger(CommandMethods):
                       account: str | None = None) -> list[journal.Balance]:
         """Each role's balance per currency at the end of ``as_of`` (default: the clock's
         date), debits positive."""
-        day = _a_date(as_of, "as_of") if as_of is not None else self.today()
+        day = bounds.business_date(as_of, "as_of") if as_of is not None else self.today()
         lines, payments = self._books(day, account)
         return journal.trial_balance(lines, payments, day)
 
@@ -510,7 +510,7 @@ class Ledger(CommandMethods):
     def deferred_revenue(self, as_of: date | None = None, *,
                          account: str | None = None) -> list[journal.Deferred]:
         """Every invoice line still deferring revenue at the end of ``as_of``, and how much."""
-        day = _a_date(as_of, "as_of") if as_of is not None else self.today()
+        day = bounds.business_date(as_of, "as_of") if as_of is not None else self.today()
         lines, _ = self._books(day, account)
         return journal.deferred_revenue(lines, day)
 
@@ -518,8 +518,8 @@ class Ledger(CommandMethods):
     def revenue(self, start: date, end: date, *, account: str | None = None) -> journal.Waterfall:
         """The revenue waterfall: revenue booked in each month from ``start`` to ``end`` (both
         included), by invoice."""
-        _a_date(start, "start")
-        _a_date(end, "end")
+        bounds.business_date(start, "start")
+        bounds.business_date(end, "end")
         if end < start:
             raise InvalidInput(f"the range ends ({end.isoformat()}) before it starts "
                                f"({start.isoformat()})")

@@ -89,17 +89,17 @@ def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
         Update("accounts", event.originator_id.hex,
                {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
-    for number, record in enumerate(reconciliation.records(invoice), start=1):
+    records = reconciliation.records(invoice)
+    for number, (record, line) in enumerate(zip(records, invoice.lines, strict=True), start=1):
         ops.append(Op("recon_line", {"account": invoice.account, "billing_date": day,
                                      "line_no": number, **record.by_column()}))
-    for line in invoice.lines:  # the books' facts: each line's schedule, as issued
+        # The books' facts: the line's schedule as issued (the strings the row above shows).
         ops.append(Op("journal_line", {
-            "account": invoice.account, "billing_date": day, "line_no": line.number,
-            "subscription": line.subscription, "currency": invoice.currency,
-            "amount": str(line.amount), "service_start": line.start.isoformat(),
-            "service_end": line.end.isoformat(),
-            "sources": " ".join(str(version) for version in line.sources),
-            "notification_id": n}))
+            "account": invoice.account, "billing_date": day, "line_no": number,
+            "subscription": record.subscription_id, "currency": invoice.currency,
+            "amount": record.amount, "service_start": record.charge_start_date,
+            "service_end": record.charge_end_date,
+            "sources": " ".join(map(str, line.sources)), "notification_id": n}))
     return ops
 
 

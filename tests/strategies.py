@@ -413,6 +413,15 @@ api_calls = st.one_of(
     _call("feed", mostly(st.integers(0, 50), st.one_of(hostile_ints, wrong_types)),
           mostly(st.none(), st.one_of(hostile_ints, wrong_types), odds=3)),
     _call("verify", mostly(st.none(), api_accounts, odds=2)),
+    _call("journal_csv", api_optional_days, account=mostly(st.none(), api_accounts, odds=2)),
+    _call("journal_beancount", api_optional_days),
+    _call("trial_balance", api_optional_days, account=mostly(st.none(), api_accounts, odds=2)),
+    _call("deferred_revenue", api_optional_days),
+    _call("revenue", api_days, api_days),
+    _call("explain_entry", mostly(st.sampled_from(["contoso-20180115:1",
+                                                   "contoso-20180115:1:2018-01-31",
+                                                   "contoso:payment:4", "contoso-20180115:2"]),
+                                  st.one_of(hostile_text, wrong_types))),
 )
 
 
