@@ -4,20 +4,26 @@ tables, and explain from a posting to its events."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from beancount import loader
 from beancount.core import data
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing_ledger.api import Ledger
 from ledger.clock import TestClock
+from ledger.errors import LedgerError
 from ledger.offers import OfferTerms
 from projections.journal import JournalAccounts, Role
-from tests.conftest import NewStore
+from tests import strategies as s
+from tests.conftest import NewStore, temporary_store
+from tests.integration.test_random_histories import terms
 from tests.tamper import Store
 
 D = Decimal
@@ -184,3 +190,48 @@ def test_verify_finds_a_tampered_journal_row(new_store: NewStore) -> None:
         store.execute("DELETE FROM {p}journal_lines WHERE account = %s", "late")
         text = "\n".join(str(finding) for finding in ledger.verify("late").findings)
         assert "view journal_lines 2018-01-15/late/1: missing: the log makes this row" in text
+
+
+@settings(max_examples=s.examples(8), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(life=s.lifetimes, billing_day=s.billing_days, payments=st.integers(0, 3))
+def test_a_random_life_books_exactly_what_its_invoices_say(
+        tmp_path: Path, life: s.Lifetime, billing_day: int, payments: int) -> None:
+    """Any subscription's life, billed through the ledger: every entry balances, and once
+    every period has ended the books hold the invoices' totals as revenue, nothing
+    deferred, and those totals less the payments as receivable."""
+    with temporary_store("sqlite", tmp_path) as location, \
+            Ledger(location, clock=TestClock(life.start)) as ledger:
+        ledger.define_offer(terms(0, life.offer))
+        ledger.open_account("acme", billing_day=billing_day)
+        ledger.purchase("acme", "S", "offer-0", life.quantity, trial=life.trial,
+                        trial_days=life.trial_days)
+        day = life.start
+        for act in life.acts:
+            day += timedelta(days=act.gap)
+            ledger.advance_to(day)
+            with contextlib.suppress(LedgerError):
+                if act.kind == "change":
+                    ledger.change_quantity("acme", "S", act.quantity)
+                elif act.kind in ("auto_renew_on", "auto_renew_off"):
+                    ledger.set_auto_renew("acme", "S", act.kind == "auto_renew_on")
+                elif act.kind == "cancel":
+                    ledger.cancel("acme", "S")
+                else:
+                    getattr(ledger, act.kind)("acme", "S")
+        ledger.advance_to(day + timedelta(days=life.end_gap))
+        with contextlib.suppress(LedgerError):
+            ledger.cancel("acme", "S", channel="assisted")
+        for _ in range(payments):
+            ledger.record_payment("acme", Decimal("10.00"))
+        ledger.advance_to(ledger.today() + timedelta(days=63))
+        charged = sum((Decimal(row["total"]) for row in ledger.invoices("acme")), Decimal(0))
+        paid = Decimal("10.00") * payments
+        after = ledger.today() + timedelta(days=800)
+        for entry in ledger.journal_entries(after):
+            assert entry.balance() == 0, entry
+        books = {b.role: b.amount for b in ledger.trial_balance(after)}
+        assert books.get(Role.REVENUE, Decimal(0)) == -charged
+        assert books.get(Role.DEFERRED_REVENUE, Decimal(0)) == 0
+        assert books.get(Role.RECEIVABLE, Decimal(0)) == charged - paid
+        assert books.get(Role.CASH, Decimal(0)) == paid
