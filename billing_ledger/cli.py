@@ -979,15 +979,18 @@ def journal_command(ctx: Context, fmt: str, as_of: date | None, account: str | N
 @main.command("trial-balance")
 @click.option("--as-of", "as_of", type=DATE, help="At the end of this date [default: today].")
 @click.option("--account", help="One account's books [default: every account's].")
+@click.option("--deferred", is_flag=True,
+              help="Also list every invoice line still deferring revenue, and how much.")
 @NAME_OPTION
 @pass_context
 def trial_balance_command(ctx: Context, as_of: date | None, account: str | None,
-                          names: tuple[str, ...]) -> None:
+                          deferred: bool, names: tuple[str, ...]) -> None:
     """Each account's balance at the end of a date, debits and credits, per currency."""
     accounts = _account_names(names)
     with ctx.ledger("read") as ledger:
         day = as_of or ledger.today()
         balances = ledger.trial_balance(day, account=account)
+        lines = ledger.deferred_revenue(day, account=account) if deferred else []
     table = Table(title=f"Trial balance at the end of {day.isoformat()}", title_justify="left")
     for column in ("Account", "Role", "Currency"):
         table.add_column(column)
@@ -1005,6 +1008,20 @@ def trial_balance_command(ctx: Context, as_of: date | None, account: str | None,
         table.add_row("Total", "", currency, format_money(debits, currency),
                       format_money(credits, currency))
     console.print(table)
+    if deferred:
+        listed = Table(title=f"Deferred revenue at the end of {day.isoformat()}",
+                       title_justify="left")
+        for column in ("Invoice", "Line", "Service period", "Currency"):
+            listed.add_column(column)
+        for column in ("Amount", "Deferred"):
+            listed.add_column(column, justify="right")
+        for item in lines:
+            line = item.line
+            listed.add_row(line.invoice_number, str(line.line_no),
+                           f"{line.start.isoformat()}..{line.end.isoformat()}", line.currency,
+                           format_money(line.amount, line.currency),
+                           format_money(-item.amount, line.currency))
+        console.print(listed)
 
 
 @main.command("revenue")

@@ -51,6 +51,10 @@ def test_journal_trial_balance_revenue_and_explain(tmp_path: Path) -> None:
     status, out, err = invoke([*base, "trial-balance", "--as-of", "2018-02-28"])
     assert status == 0, err
     assert "Income:Revenue" in out and "6.18" in out and "Total" in out  # 0.39 + 2.11 + 3.68
+    status, out, err = invoke([*base, "trial-balance", "--as-of", "2018-02-28", "--deferred"])
+    assert status == 0, err
+    cells = [[cell.strip() for cell in row.strip("│ ").split("│")] for row in out.splitlines()]
+    assert ["contoso-20180115", "1", "2018-01-13..2019-01-12", "USD", "48.00", "41.82"] in cells
     status, out, err = invoke([*base, "revenue", "--from", "2018-01-01", "--to", "2018-02-28",
                                "--format", "csv"])
     assert status == 0, err
