@@ -477,25 +477,29 @@ class Ledger(CommandMethods):
                 queries.journal_payments(views, through, account))
 
     @_store_errors
-    def journal_entries(self, through: date | None = None, *,
-                        account: str | None = None) -> list[journal.Entry]:
+    def journal_entries(self, through: date | None = None, *, account: str | None = None,
+                        daily: bool = False) -> list[journal.Entry]:
         """The journal's entries dated on or before ``through`` (default: the clock's date),
-        of ``account`` or of every account, in date order (rules: docs/explanation/books.md)."""
+        of ``account`` or of every account, in date order, revenue recognised in one entry
+        per line and month (or ``daily``, per line and day); rules:
+        docs/explanation/books.md."""
         day = bounds.business_date(through, "through") if through is not None else self.today()
         lines, payments = self._books(day, account)
-        return journal.journal(lines, payments, day)
+        return journal.journal(lines, payments, day, daily=daily is True)
 
     def journal_csv(self, through: date | None = None, *, account: str | None = None,
-                    names: journal.JournalAccounts | None = None) -> bytes:
+                    names: journal.JournalAccounts | None = None, daily: bool = False) -> bytes:
         """The journal as CSV, one row per posting (columns: docs/reference/journal-csv.md)."""
-        return journal.render_csv(self.journal_entries(through, account=account),
+        return journal.render_csv(self.journal_entries(through, account=account, daily=daily),
                                   names or journal.JournalAccounts())
 
     def journal_beancount(self, through: date | None = None, *, account: str | None = None,
-                          names: journal.JournalAccounts | None = None) -> str:
+                          names: journal.JournalAccounts | None = None,
+                          daily: bool = False) -> str:
         """The journal in beancount's plain-text format."""
-        return journal.render_beancount(self.journal_entries(through, account=account),
-                                        names or journal.JournalAccounts())
+        return journal.render_beancount(
+            self.journal_entries(through, account=account, daily=daily),
+            names or journal.JournalAccounts())
 
     @_store_errors
     def trial_balance(self, as_of: date | None = None, *,
@@ -528,8 +532,8 @@ class Ledger(CommandMethods):
 
     @_store_errors
     def explain_entry(self, entry_id: str) -> audit.EntryExplanation:
-        """The events behind a journal entry (``INVOICE:LINE``, ``INVOICE:LINE:DATE`` or
-        ``ACCOUNT:payment:VERSION``)."""
+        """The events behind a journal entry (``INVOICE:LINE``,
+        ``INVOICE:LINE:FIRST..LAST`` or ``ACCOUNT:payment:VERSION``)."""
         bounds.lookup(entry_id, "journal entry")
         return audit.explain_entry(self.app, self._views(), entry_id)
 

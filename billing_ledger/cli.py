@@ -876,8 +876,8 @@ def anchor_command(ctx: Context) -> None:
 @pass_context
 def explain_command(ctx: Context, invoice_number: str, line: int | None) -> None:
     """The events and the arithmetic behind LINE (1-based) of an issued invoice; given one
-    journal entry instead (INVOICE:LINE, INVOICE:LINE:DATE or ACCOUNT:payment:VERSION, as
-    `journal` shows them), its postings and the events behind it."""
+    journal entry instead (INVOICE:LINE, INVOICE:LINE:FIRST..LAST or
+    ACCOUNT:payment:VERSION, as `journal` shows them), its postings and the events behind it."""
     if line is None:
         _explain_entry(ctx, invoice_number)
         return
@@ -961,18 +961,22 @@ def _emit(content: str, out: str | None) -> None:
 @click.option("--as-of", "as_of", type=DATE,
               help="Entries dated on or before this date [default: today].")
 @click.option("--account", help="One account's entries [default: every account's].")
+@click.option("--daily", is_flag=True,
+              help="Recognise revenue in one entry per line and day, not per line and month.")
 @NAME_OPTION
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead.")
 @pass_context
 def journal_command(ctx: Context, fmt: str, as_of: date | None, account: str | None,
-                    names: tuple[str, ...], out: str | None) -> None:
-    """The double-entry journal: issued invoices, revenue recognised month by month, and
-    payments, as CSV (one row per posting) or beancount's plain-text format."""
+                    daily: bool, names: tuple[str, ...], out: str | None) -> None:
+    """The double-entry journal: issued invoices, revenue recognised month by month (or day
+    by day), and payments, as CSV (one row per posting) or beancount's plain-text format."""
     accounts = _account_names(names)
     with ctx.ledger("read") as ledger:
-        content = (ledger.journal_csv(as_of, account=account, names=accounts).decode()
+        content = (ledger.journal_csv(as_of, account=account, names=accounts,
+                                      daily=daily).decode()
                    if fmt == "csv" else
-                   ledger.journal_beancount(as_of, account=account, names=accounts))
+                   ledger.journal_beancount(as_of, account=account, names=accounts,
+                                            daily=daily))
     _emit(content, out)
 
 

@@ -114,29 +114,36 @@ def _ref_events(log: EventLog, refs: tuple[journal.EventRef, ...]) -> tuple[Even
 
 def explain_entry(log: EventLog, views: _Views, entry_id: str) -> EntryExplanation:
     """The events behind a journal entry (its id as the journal shows it:
-    ``INVOICE:LINE``, ``INVOICE:LINE:DATE`` or ``ACCOUNT:payment:VERSION``)."""
+    ``INVOICE:LINE``, ``INVOICE:LINE:FIRST..LAST`` or ``ACCOUNT:payment:VERSION``)."""
     parts = entry_id.split(":")
     unknown = UnknownLine(f"no journal entry {shown(entry_id)} (entries are INVOICE:LINE, "
-                          "INVOICE:LINE:DATE or ACCOUNT:payment:VERSION)")
-    entries: list[journal.Entry] = []
+                          "INVOICE:LINE:FIRST..LAST or ACCOUNT:payment:VERSION)")
+    found: journal.Entry | None = None
     line_no: int | None = None
     if len(parts) == 3 and parts[1] == "payment":
-        entries = [journal.payment_entry(payment)
-                   for payment in queries.journal_payments(views, date.max, parts[0])]
+        for payment in queries.journal_payments(views, date.max, parts[0]):
+            if f"{payment.version}" == parts[2]:
+                found = journal.payment_entry(payment)
     elif len(parts) in (2, 3) and parts[1].isdigit():
         line_no = int(parts[1])
+        days = _days(parts[2]) if len(parts) == 3 else None
         row = queries.invoice_by_number(views, parts[0])
         for line in queries.journal_lines(views, date.max, row["account"]):
             if line.invoice_number == parts[0] and line.line_no == line_no:
-                issued = journal.invoice_entry(line)
-                entries = [*([issued] if issued else []),
-                           *journal.recognition_entries(line, date.max)]
-    chosen = [entry for entry in entries if entry.entry_id == entry_id]
-    if not chosen:
+                found = (journal.invoice_entry(line) if len(parts) == 2 else
+                         journal.recognition_entry(line, *days) if days else None)
+    if found is None or found.entry_id != entry_id:
         raise unknown
-    entry = chosen[0]
-    explained = explain(log, views, entry.invoice, line_no) if line_no is not None else None
-    return EntryExplanation(entry, _ref_events(log, entry.events), explained)
+    explained = explain(log, views, found.invoice, line_no) if line_no is not None else None
+    return EntryExplanation(found, _ref_events(log, found.events), explained)
+
+
+def _days(text: str) -> tuple[date, date] | None:
+    first, _, last = text.partition("..")
+    try:
+        return date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- time travel

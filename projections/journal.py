@@ -12,7 +12,8 @@ invoice line's amount, service period and currency are what the issued invoice s
   turned: it reverses what it credits.
 * Recognition: each month after the invoice, the revenue recognised in it moves from
   deferred revenue to revenue (one entry per line and month, dated the month's last day,
-  the service period's last day, or the date the journal is read to, whichever comes first).
+  the service period's last day, or the date the journal is read to, whichever comes first;
+  or, asked for ``daily``, one entry per line and day).
 * A recorded payment ``P``: debit cash ``P``, credit receivable ``P``.
 
 **The recognition rule** (ratable daily, cumulative rounding): a line of amount ``A`` over a
@@ -255,31 +256,43 @@ def invoice_entry(line: LineFact) -> Entry | None:
     )
 
 
-def recognition_entries(line: LineFact, through: date) -> list[Entry]:
-    """The monthly entries moving the line's revenue from deferred to recognised, after its
-    invoice and through ``through``."""
+def recognition_entry(line: LineFact, first: date, last: date) -> Entry | None:
+    """The entry moving what the line recognised from ``first`` to ``last`` (both included)
+    from deferred revenue to revenue, dated ``last``; None when that is nothing, or when
+    the days are not within the line's period after its invoice. Its id,
+    ``INVOICE:LINE:FIRST..LAST``, names the days it covers."""
+    if not (line.issued_on < first <= last <= line.end) or line.amount == 0:
+        return None
+    before = recognised(line, first - ONE_DAY)
+    amount = recognised(line, last) - before
+    if amount == 0:
+        return None
+    return Entry(
+        entry_id=f"{line.key}:{first.isoformat()}..{last.isoformat()}", day=last,
+        kind="recognition", account=line.account, currency=line.currency,
+        postings=_postings((Role.DEFERRED_REVENUE, amount), (Role.REVENUE, -amount)),
+        events=line.events,
+        narration=(f"{line.invoice_number} line {line.line_no}: revenue recognised "
+                   f"{first.isoformat()}..{last.isoformat()}"),
+        invoice=line.invoice_number, line_no=line.line_no, service=(line.start, line.end),
+        arithmetic=_arithmetic(line, last, before),
+    )
+
+
+def recognition_entries(line: LineFact, through: date, *, daily: bool = False) -> list[Entry]:
+    """The entries moving the line's revenue from deferred to recognised, after its invoice
+    and through ``through``: one a month (by default), or one a day (days that recognise
+    nothing make no entry)."""
     entries: list[Entry] = []
-    if line.amount == 0:
-        return entries
     last = min(line.end, through)
     previous = line.issued_on
-    before = recognised(line, previous)
     while previous < last:
-        day = min(_month_end(previous + ONE_DAY), last)
-        now = recognised(line, day)
-        if now != before:
-            amount = now - before
-            entries.append(Entry(
-                entry_id=f"{line.key}:{day.isoformat()}", day=day, kind="recognition",
-                account=line.account, currency=line.currency,
-                postings=_postings((Role.DEFERRED_REVENUE, amount), (Role.REVENUE, -amount)),
-                events=line.events,
-                narration=(f"{line.invoice_number} line {line.line_no}: revenue recognised "
-                           f"through {day.isoformat()}"),
-                invoice=line.invoice_number, line_no=line.line_no, service=(line.start, line.end),
-                arithmetic=_arithmetic(line, day, before),
-            ))
-        previous, before = day, now
+        first = previous + ONE_DAY
+        day = first if daily else min(_month_end(first), last)
+        entry = recognition_entry(line, first, day)
+        if entry is not None:
+            entries.append(entry)
+        previous = day
     return entries
 
 
@@ -293,8 +306,10 @@ def payment_entry(payment: PaymentFact) -> Entry:
     )
 
 
-def journal(lines: Iterable[LineFact], payments: Iterable[PaymentFact], through: date) -> list[Entry]:
-    """Every entry dated on or before ``through``, in date order."""
+def journal(lines: Iterable[LineFact], payments: Iterable[PaymentFact], through: date, *,
+            daily: bool = False) -> list[Entry]:
+    """Every entry dated on or before ``through``, in date order (recognition monthly, or
+    ``daily``)."""
     entries: list[Entry] = []
     for line in lines:
         if line.issued_on > through:
@@ -302,7 +317,7 @@ def journal(lines: Iterable[LineFact], payments: Iterable[PaymentFact], through:
         issued = invoice_entry(line)
         if issued is not None:
             entries.append(issued)
-        entries.extend(recognition_entries(line, through))
+        entries.extend(recognition_entries(line, through, daily=daily))
     entries.extend(payment_entry(p) for p in payments if p.paid_on <= through)
     return sorted(entries, key=lambda entry: entry.sort_key)
 

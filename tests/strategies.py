@@ -419,7 +419,7 @@ api_calls = st.one_of(
     _call("deferred_revenue", api_optional_days),
     _call("revenue", api_days, api_days),
     _call("explain_entry", mostly(st.sampled_from(["contoso-20180115:1",
-                                                   "contoso-20180115:1:2018-01-31",
+                                                   "contoso-20180115:1:2018-01-16..2018-01-31",
                                                    "contoso:payment:4", "contoso-20180115:2"]),
                                   st.one_of(hostile_text, wrong_types))),
 )

@@ -36,12 +36,12 @@ def test_journal_trial_balance_revenue_and_explain(tmp_path: Path) -> None:
         ("contoso-20180115:1", "Assets:Receivable", "48.00"),
         ("contoso-20180115:1", "Liabilities:DeferredRevenue", "-47.61"),
         ("contoso-20180115:1", "Income:Revenue", "-0.39"),
-        ("contoso-20180115:1:2018-01-31", "Liabilities:DeferredRevenue", "2.11"),
-        ("contoso-20180115:1:2018-01-31", "Income:Revenue", "-2.11"),
+        ("contoso-20180115:1:2018-01-16..2018-01-31", "Liabilities:DeferredRevenue", "2.11"),
+        ("contoso-20180115:1:2018-01-16..2018-01-31", "Income:Revenue", "-2.11"),
         ("contoso:payment:4", "Assets:Cash", "48.00"),
         ("contoso:payment:4", "Assets:Receivable", "-48.00"),
-        ("contoso-20180115:1:2018-02-28", "Liabilities:DeferredRevenue", "3.68"),
-        ("contoso-20180115:1:2018-02-28", "Income:Revenue", "-3.68"),
+        ("contoso-20180115:1:2018-02-01..2018-02-28", "Liabilities:DeferredRevenue", "3.68"),
+        ("contoso-20180115:1:2018-02-01..2018-02-28", "Income:Revenue", "-3.68"),
     ]
     out_file = tmp_path / "books.beancount"
     status, out, err = invoke([*base, "journal", "--format", "beancount", "--as-of", "2018-02-28",
@@ -63,7 +63,7 @@ def test_journal_trial_balance_revenue_and_explain(tmp_path: Path) -> None:
     status, out, err = invoke([*base, "explain", "contoso:payment:4"])
     assert status == 0, err
     assert "BillingAccount.PaymentRecorded" in out
-    status, out, err = invoke([*base, "explain", "contoso-20180115:1:2018-02-28"])
+    status, out, err = invoke([*base, "explain", "contoso-20180115:1:2018-02-01..2018-02-28"])
     assert status == 0, err
     assert "round(48.00 x 47/365) = 6.18" in out and "Subscription.Purchased" in out
     status, _, err = invoke([*base, "journal", "--name", "income=Income:X"])

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from beancount import loader
 from beancount.core import data
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from billing_ledger.api import Ledger
 from ledger.clock import TestClock
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnknownLine
 from ledger.offers import OfferTerms
 from projections.journal import JournalAccounts, Role
 from tests import strategies as s
@@ -115,7 +116,7 @@ def test_held_out_histories_recognise_as_computed_by_hand(new_store: NewStore) -
 
 def test_explain_walks_from_a_posting_to_its_events(new_store: NewStore) -> None:
     with book(new_store("books")) as ledger:
-        found = ledger.explain_entry("change-20180215:3:2018-03-31")
+        found = ledger.explain_entry("change-20180215:3:2018-03-01..2018-03-31")
         assert found.entry.postings[0].amount == D("8.06")
         # through 28 February, day 28 of 346: round(8996 x 28 / 346) = 728 cents
         assert found.entry.arithmetic == ("round(89.96 x 59/346) = 15.34 recognised through "
@@ -124,6 +125,15 @@ def test_explain_walks_from_a_posting_to_its_events(new_store: NewStore) -> None
             "BillingAccount.InvoiceIssued", "Subscription.Purchased",
             "Subscription.QuantityChanged"]
         assert found.line is not None and found.line.line["amount"] == "89.96"
+        # An entry of a journal cut mid-month, or of the daily journal, is explained too.
+        part = ledger.explain_entry("change-20180215:3:2018-03-01..2018-03-15")
+        assert part.entry.postings[0].amount == D("3.90")  # round(8996 x 43/346) = 1118 - 728
+        day = ledger.explain_entry("change-20180215:3:2018-03-16..2018-03-16")
+        assert day.entry.postings[0].amount == D("0.26")  # round(1144.00) = 1144 - 1118
+        assert day.entry.entry_id in {e.entry_id for e in ledger.journal_entries(
+            date(2018, 3, 31), account="change", daily=True)}
+        with pytest.raises(UnknownLine):
+            ledger.explain_entry("change-20180215:3:2018-02-10..2018-02-15")  # before its invoice
         paid = ledger.explain_entry("annual:payment:4")
         assert [ev.type for ev in paid.events] == ["BillingAccount.PaymentRecorded"]
         assert paid.entry.postings[0].amount == D("48.00")

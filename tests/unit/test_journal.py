@@ -78,6 +78,22 @@ def test_annual_up_front_issue_entry_and_monthly_recognition() -> None:
     assert row.total == D("48.00")
 
 
+def test_daily_recognition_entries_and_their_ids() -> None:
+    # After the invoice (15 January, day 3): day 4 round(52.60) = 53 less 39; day 5
+    # round(65.75) = 66 less 53; day 6 round(78.90) = 79 less 66.
+    daily = journal.recognition_entries(ANNUAL, date(2018, 1, 18), daily=True)
+    assert [(e.entry_id, e.day, e.postings[0].amount) for e in daily] == [
+        ("contoso-20180115:1:2018-01-16..2018-01-16", date(2018, 1, 16), D("0.14")),
+        ("contoso-20180115:1:2018-01-17..2018-01-17", date(2018, 1, 17), D("0.13")),
+        ("contoso-20180115:1:2018-01-18..2018-01-18", date(2018, 1, 18), D("0.13"))]
+    (cut,) = journal.recognition_entries(ANNUAL, date(2018, 1, 18))
+    assert cut.entry_id == "contoso-20180115:1:2018-01-16..2018-01-18"
+    assert cut.postings[0].amount == D("0.40")  # round(78.90) = 79 less 39
+    assert journal.recognition_entry(ANNUAL, date(2018, 1, 16), date(2018, 1, 18)) == cut
+    assert journal.recognition_entry(ANNUAL, date(2018, 1, 15), date(2018, 1, 18)) is None
+    assert journal.recognition_entry(ANNUAL, date(2019, 1, 12), date(2019, 1, 13)) is None
+
+
 def test_monthly_line_billed_after_it_started() -> None:
     # $4.00 for 13 February to 12 March 2018 (28 days), billed 15 February: through the
     # 15th d=3: round(42.86) = 0.43; 28 February d=16: round(228.57) = 2.29; then 4.00.
@@ -149,9 +165,9 @@ def test_exports() -> None:
         "Liabilities:DeferredRevenue,deferred_revenue,USD,-47.61,2018-01-13,2019-01-12,contoso#3",
         "contoso-20180115:1,2018-01-15,invoice,contoso,contoso-20180115,1,Income:Revenue,revenue,"
         "USD,-0.39,2018-01-13,2019-01-12,contoso#3",
-        "contoso-20180115:1:2018-01-31,2018-01-31,recognition,contoso,contoso-20180115,1,"
+        "contoso-20180115:1:2018-01-16..2018-01-31,2018-01-31,recognition,contoso,contoso-20180115,1,"
         "Liabilities:DeferredRevenue,deferred_revenue,USD,2.11,2018-01-13,2019-01-12,contoso#3",
-        "contoso-20180115:1:2018-01-31,2018-01-31,recognition,contoso,contoso-20180115,1,"
+        "contoso-20180115:1:2018-01-16..2018-01-31,2018-01-31,recognition,contoso,contoso-20180115,1,"
         "Income:Revenue,revenue,USD,-2.11,2018-01-13,2019-01-12,contoso#3",
     ]
     bean = journal.render_beancount(entries)
@@ -201,6 +217,9 @@ def test_every_entry_balances_and_the_journal_adds_up_to_the_trial_balance_and_t
     assert [e.sort_key for e in entries] == sorted(e.sort_key for e in entries)
     assert len({e.entry_id for e in entries}) == len(entries)
     totals = balances(entries)
+    daily = journal.journal(lines, payments, day, daily=True)
+    assert all(entry.balance() == 0 for entry in daily)
+    assert balances(daily) == totals
     assert totals == {key: value for key, value in as_dict(journal.trial_balance(
         lines, payments, day)).items() if value != 0 or key in totals}
     # After every period has ended: revenue is what the invoices charged, nothing is
