@@ -53,7 +53,7 @@ from ledger.errors import (
 from ledger.eventstore import DB_ENV_VAR, DEFAULT_DB, store_env
 from ledger.locales import normalise
 from ledger.scheduler import BillRun
-from projections import audit, invoices, queries, reconciliation, verification
+from projections import audit, invoices, journal, queries, reconciliation, verification
 from projections.feed import Feed
 from projections.runner import DEFAULT_BATCH, Projector, ViewStore
 from projections.view_rows import TOPICS
@@ -494,6 +494,78 @@ class Ledger(CommandMethods):
         if known_at is not None:
             known_at = bounds.instant(known_at, "known_at")
         return audit.state_at(self.app, account, subscription, as_of=as_of, known_at=known_at)
+
+    # ------------------------------------------------------------------ the books
+    def _books(self, through: date, account: str | None) -> tuple[
+            list[journal.LineFact], list[journal.PaymentFact]]:
+        if account is not None:
+            bounds.lookup(account, "account id")
+        views = self._views()
+        if account is not None:
+            queries.account(views, account)
+        return (queries.journal_lines(views, through, account),
+                queries.journal_payments(views, through, account))
+
+    @_store_errors
+    def journal_entries(self, through: date | None = None, *, account: str | None = None,
+                        daily: bool = False) -> list[journal.Entry]:
+        """The journal's entries dated on or before ``through`` (default: the clock's date),
+        of ``account`` or of every account, in date order, revenue recognised in one entry
+        per line and month (or ``daily``, per line and day); rules:
+        docs/explanation/books.md."""
+        day = bounds.business_date(through, "through") if through is not None else self.today()
+        lines, payments = self._books(day, account)
+        return journal.journal(lines, payments, day, daily=daily is True)
+
+    def journal_csv(self, through: date | None = None, *, account: str | None = None,
+                    names: journal.JournalAccounts | None = None, daily: bool = False) -> bytes:
+        """The journal as CSV, one row per posting (columns: docs/reference/journal-csv.md)."""
+        return journal.render_csv(self.journal_entries(through, account=account, daily=daily),
+                                  names or journal.JournalAccounts())
+
+    def journal_beancount(self, through: date | None = None, *, account: str | None = None,
+                          names: journal.JournalAccounts | None = None,
+                          daily: bool = False) -> str:
+        """The journal in beancount's plain-text format."""
+        return journal.render_beancount(
+            self.journal_entries(through, account=account, daily=daily),
+            names or journal.JournalAccounts())
+
+    @_store_errors
+    def trial_balance(self, as_of: date | None = None, *,
+                      account: str | None = None) -> list[journal.Balance]:
+        """Each role's balance per currency at the end of ``as_of`` (default: the clock's
+        date), debits positive."""
+        day = bounds.business_date(as_of, "as_of") if as_of is not None else self.today()
+        lines, payments = self._books(day, account)
+        return journal.trial_balance(lines, payments, day)
+
+    @_store_errors
+    def deferred_revenue(self, as_of: date | None = None, *,
+                         account: str | None = None) -> list[journal.Deferred]:
+        """Every invoice line still deferring revenue at the end of ``as_of``, and how much."""
+        day = bounds.business_date(as_of, "as_of") if as_of is not None else self.today()
+        lines, _ = self._books(day, account)
+        return journal.deferred_revenue(lines, day)
+
+    @_store_errors
+    def revenue(self, start: date, end: date, *, account: str | None = None) -> journal.Waterfall:
+        """The revenue waterfall: revenue booked in each month from ``start`` to ``end`` (both
+        included), by invoice."""
+        bounds.business_date(start, "start")
+        bounds.business_date(end, "end")
+        if end < start:
+            raise InvalidInput(f"the range ends ({end.isoformat()}) before it starts "
+                               f"({start.isoformat()})")
+        lines, _ = self._books(end, account)
+        return journal.waterfall(lines, start, end)
+
+    @_store_errors
+    def explain_entry(self, entry_id: str) -> audit.EntryExplanation:
+        """The events behind a journal entry (``INVOICE:LINE``,
+        ``INVOICE:LINE:FIRST..LAST`` or ``ACCOUNT:payment:VERSION``)."""
+        bounds.lookup(entry_id, "journal entry")
+        return audit.explain_entry(self.app, self._views(), entry_id)
 
     # ------------------------------------------------------------------ the event feed
     @_store_errors

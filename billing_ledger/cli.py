@@ -68,7 +68,7 @@ from ledger.money import format_money
 from ledger.offers import OfferTerms
 from ledger.scheduler import BillRun
 from ledger.workers import MAX_WORKERS
-from projections import verification
+from projections import journal, verification
 from projections.reconciliation import file_name as reconciliation_file_name
 
 
@@ -878,10 +878,15 @@ def anchor_command(ctx: Context) -> None:
 
 @main.command("explain")
 @click.argument("invoice_number")
-@click.argument("line", type=int)
+@click.argument("line", type=int, required=False)
 @pass_context
-def explain_command(ctx: Context, invoice_number: str, line: int) -> None:
-    """The events and the arithmetic behind LINE (1-based) of an issued invoice."""
+def explain_command(ctx: Context, invoice_number: str, line: int | None) -> None:
+    """The events and the arithmetic behind LINE (1-based) of an issued invoice; given one
+    journal entry instead (INVOICE:LINE, INVOICE:LINE:FIRST..LAST or
+    ACCOUNT:payment:VERSION, as `journal` shows them), its postings and the events behind it."""
+    if line is None:
+        _explain_entry(ctx, invoice_number)
+        return
     with ctx.ledger("read") as ledger:
         found = ledger.explain(invoice_number, line)
     item = found.line
@@ -898,6 +903,162 @@ def explain_command(ctx: Context, invoice_number: str, line: int) -> None:
         table.add_column(column)
     for ev in found.events:
         table.add_row(ev.type, str(ev.version), ev.effective_date or "", ev.recorded_at, ev.details)
+    console.print(table)
+
+
+def _explain_entry(ctx: Context, entry_id: str) -> None:
+    with ctx.ledger("read") as ledger:
+        found = ledger.explain_entry(entry_id)
+    entry = found.entry
+    console.print(f"{entry.entry_id} ({entry.kind}, {entry.day.isoformat()}, {entry.account}): "
+                  f"{entry.narration}")
+    postings = Table(title="Postings", title_justify="left")
+    for column in ("Role", "Currency"):
+        postings.add_column(column)
+    for column in ("Debit", "Credit"):
+        postings.add_column(column, justify="right")
+    for posting in entry.postings:
+        amount = format_money(abs(posting.amount), entry.currency)
+        postings.add_row(posting.role.value, entry.currency,
+                         amount if posting.amount > 0 else "", amount if posting.amount < 0 else "")
+    console.print(postings)
+    if entry.arithmetic:
+        console.print(f"arithmetic: {entry.arithmetic}")
+    if found.line is not None:
+        item = found.line.line
+        console.print(f"from {found.line.invoice_number} line {item['number']}: "
+                      f"{item['subscription']} {item['start']}..{item['end']} {item['charge_type']} "
+                      f"{item['amount']} ({found.line.arithmetic})")
+    table = Table(title="Events behind this entry", title_justify="left")
+    for column in ("Event", "Version", "Effective", "Recorded (UTC)", "Details"):
+        table.add_column(column)
+    for ev in found.events:
+        table.add_row(ev.type, str(ev.version), ev.effective_date or "", ev.recorded_at, ev.details)
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------- the books
+NAME_OPTION = click.option(
+    "--name", "names", multiple=True, metavar="ROLE=ACCOUNT",
+    help="An account name for a role (receivable, deferred_revenue, revenue, cash); may be "
+         "given more than once [defaults: Assets:Receivable, Liabilities:DeferredRevenue, "
+         "Income:Revenue, Assets:Cash].")
+
+
+def _account_names(pairs: Sequence[str]) -> journal.JournalAccounts:
+    try:
+        return journal.JournalAccounts.parse(pairs)
+    except ValueError as error:
+        raise Failure(f"--name {error}") from None
+
+
+def _emit(content: str, out: str | None) -> None:
+    if out is None:
+        write_out(content)
+        return
+    with reported():
+        Path(out).write_text(content, "utf-8")
+    console.print(f"wrote {out}")
+
+
+@main.command("journal")
+@click.option("--format", "fmt", type=click.Choice(["csv", "beancount"]), default="csv",
+              show_default=True)
+@click.option("--as-of", "as_of", type=DATE,
+              help="Entries dated on or before this date [default: today].")
+@click.option("--account", help="One account's entries [default: every account's].")
+@click.option("--daily", is_flag=True,
+              help="Recognise revenue in one entry per line and day, not per line and month.")
+@NAME_OPTION
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead.")
+@pass_context
+def journal_command(ctx: Context, fmt: str, as_of: date | None, account: str | None,
+                    daily: bool, names: tuple[str, ...], out: str | None) -> None:
+    """The double-entry journal: issued invoices, revenue recognised month by month (or day
+    by day), and payments, as CSV (one row per posting) or beancount's plain-text format."""
+    accounts = _account_names(names)
+    with ctx.ledger("read") as ledger:
+        content = (ledger.journal_csv(as_of, account=account, names=accounts,
+                                      daily=daily).decode()
+                   if fmt == "csv" else
+                   ledger.journal_beancount(as_of, account=account, names=accounts,
+                                            daily=daily))
+    _emit(content, out)
+
+
+@main.command("trial-balance")
+@click.option("--as-of", "as_of", type=DATE, help="At the end of this date [default: today].")
+@click.option("--account", help="One account's books [default: every account's].")
+@click.option("--deferred", is_flag=True,
+              help="Also list every invoice line still deferring revenue, and how much.")
+@NAME_OPTION
+@pass_context
+def trial_balance_command(ctx: Context, as_of: date | None, account: str | None,
+                          deferred: bool, names: tuple[str, ...]) -> None:
+    """Each account's balance at the end of a date, debits and credits, per currency."""
+    accounts = _account_names(names)
+    with ctx.ledger("read") as ledger:
+        day = as_of or ledger.today()
+        balances = ledger.trial_balance(day, account=account)
+        lines = ledger.deferred_revenue(day, account=account) if deferred else []
+    table = Table(title=f"Trial balance at the end of {day.isoformat()}", title_justify="left")
+    for column in ("Account", "Role", "Currency"):
+        table.add_column(column)
+    for column in ("Debit", "Credit"):
+        table.add_column(column, justify="right")
+    for currency in sorted({b.currency for b in balances}):
+        rows = [b for b in balances if b.currency == currency]
+        for b in rows:
+            amount = format_money(abs(b.amount), currency)
+            table.add_row(accounts.name(b.role), b.role.value, currency,
+                          amount if b.amount > 0 else "", amount if b.amount < 0 else "")
+        debits = sum((b.amount for b in rows if b.amount > 0), Decimal(0))
+        credits = sum((-b.amount for b in rows if b.amount < 0), Decimal(0))
+        table.add_section()
+        table.add_row("Total", "", currency, format_money(debits, currency),
+                      format_money(credits, currency))
+    console.print(table)
+    if deferred:
+        listed = Table(title=f"Deferred revenue at the end of {day.isoformat()}",
+                       title_justify="left")
+        for column in ("Invoice", "Line", "Service period", "Currency"):
+            listed.add_column(column)
+        for column in ("Amount", "Deferred"):
+            listed.add_column(column, justify="right")
+        for item in lines:
+            line = item.line
+            listed.add_row(line.invoice_number, str(line.line_no),
+                           f"{line.start.isoformat()}..{line.end.isoformat()}", line.currency,
+                           format_money(line.amount, line.currency),
+                           format_money(-item.amount, line.currency))
+        console.print(listed)
+
+
+@main.command("revenue")
+@click.option("--from", "start", required=True, type=DATE, help="The first day.")
+@click.option("--to", "end", required=True, type=DATE, help="The last day.")
+@click.option("--account", help="One account's invoices [default: every account's].")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the CSV to this file.")
+@pass_context
+def revenue_command(ctx: Context, start: date, end: date, account: str | None, fmt: str,
+                    out: str | None) -> None:
+    """The revenue waterfall: revenue recognised in each month from --from to --to, by invoice."""
+    with ctx.ledger("read") as ledger:
+        fall = ledger.revenue(start, end, account=account)
+    if fmt == "csv" or out is not None:
+        _emit(fall.csv().decode(), out)
+        return
+    table = Table(title=f"Revenue recognised {start.isoformat()} to {end.isoformat()}",
+                  title_justify="left")
+    for column in ("Invoice", "Currency"):
+        table.add_column(column)
+    for column in (*fall.months, "Total"):
+        table.add_column(column, justify="right")
+    for row in fall.rows:
+        table.add_row(row.invoice, row.currency,
+                      *(format_money(a, row.currency) for a in (*row.months, row.total)))
     console.print(table)
 
 

@@ -1,7 +1,8 @@
 """Audit views: explain a line, travel in time (``verify`` is :mod:`projections.verification`).
 
 * :func:`explain` names the events behind an invoice line (type, effective date, recorded
-  time, aggregate version) and shows its arithmetic.
+  time, aggregate version) and shows its arithmetic; :func:`explain_entry` does the same
+  for a journal entry (and, for one of an invoice line, explains the line).
 * :func:`state_at` is a subscription's state as effective on a business date and as known
   at a recorded instant.
 """
@@ -17,7 +18,7 @@ from ledger.aggregate import fold
 from ledger.bounds import shown
 from ledger.errors import UnknownLine, UnknownSubscription
 from ledger.subscription import Subscription
-from projections import queries
+from projections import journal, queries
 from projections.log import EventLog
 from projections.views import _Views
 
@@ -87,6 +88,62 @@ def explain(log: EventLog, views: _Views, invoice_number: str, line_no: int) -> 
                     reversed_line, reversed_in = candidate, doc["invoice_number"]
     return Explanation(invoice_number, document["account"], document["billing_date"], line, events,
                        reversed_line, reversed_in)
+
+
+# --------------------------------------------------------------------------- journal entries
+@dataclass(frozen=True)
+class EntryExplanation:
+    """A journal entry, the events it came from, and (for an entry of an invoice line) that
+    line explained."""
+
+    entry: journal.Entry
+    events: tuple[EventInfo, ...]
+    line: Explanation | None = None
+
+
+def _ref_events(log: EventLog, refs: tuple[journal.EventRef, ...]) -> tuple[EventInfo, ...]:
+    found: list[EventInfo] = []
+    for ref in refs:
+        account, _, subscription = ref.aggregate.partition("/")
+        aggregate = (ids.subscription_id(account, subscription) if subscription
+                     else ids.account_id(account))
+        events = log.aggregate_events(aggregate, gt=ref.version - 1, lte=ref.version)
+        found.extend(_event_info(ev) for ev in events)
+    return tuple(found)
+
+
+def explain_entry(log: EventLog, views: _Views, entry_id: str) -> EntryExplanation:
+    """The events behind a journal entry (its id as the journal shows it:
+    ``INVOICE:LINE``, ``INVOICE:LINE:FIRST..LAST`` or ``ACCOUNT:payment:VERSION``)."""
+    parts = entry_id.split(":")
+    unknown = UnknownLine(f"no journal entry {shown(entry_id)} (entries are INVOICE:LINE, "
+                          "INVOICE:LINE:FIRST..LAST or ACCOUNT:payment:VERSION)")
+    found: journal.Entry | None = None
+    line_no: int | None = None
+    if len(parts) == 3 and parts[1] == "payment":
+        for payment in queries.journal_payments(views, date.max, parts[0]):
+            if f"{payment.version}" == parts[2]:
+                found = journal.payment_entry(payment)
+    elif len(parts) in (2, 3) and parts[1].isdigit():
+        line_no = int(parts[1])
+        days = _days(parts[2]) if len(parts) == 3 else None
+        row = queries.invoice_by_number(views, parts[0])
+        for line in queries.journal_lines(views, date.max, row["account"]):
+            if line.invoice_number == parts[0] and line.line_no == line_no:
+                found = (journal.invoice_entry(line) if len(parts) == 2 else
+                         journal.recognition_entry(line, *days) if days else None)
+    if found is None or found.entry_id != entry_id:
+        raise unknown
+    explained = explain(log, views, found.invoice, line_no) if line_no is not None else None
+    return EntryExplanation(found, _ref_events(log, found.events), explained)
+
+
+def _days(text: str) -> tuple[date, date] | None:
+    first, _, last = text.partition("..")
+    try:
+        return date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- time travel

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from ledger.account import BillingAccount
 from ledger.errors import UnknownAccount, UnknownInvoice
 from projections import reconciliation
+from projections.journal import EventRef, LineFact, PaymentFact
 from projections.log import EventLog
 from projections.views import ViewsCorrupt, _Views
 
@@ -84,3 +86,33 @@ def recon_csv(views: _Views, key: str, billing_date: date) -> bytes:
     invoice_row(views, key, billing_date)
     return reconciliation.render_csv(
         reconciliation.ReconRow.from_columns(row) for row in recon_rows(views, key, billing_date))
+
+
+# --------------------------------------------------------------------------- the books
+def journal_lines(views: _Views, through: date, key: str | None = None) -> list[LineFact]:
+    """Every issued line (of account ``key``, or all) invoiced on or before ``through``, as
+    the books read it, with the events it came from: its InvoiceIssued event and the
+    subscription events it was rated from."""
+    rows = views.query("journal_lines", through.isoformat(), key, key)
+    return [
+        LineFact(
+            account=row["account"], invoice_number=row["invoice_number"],
+            line_no=int(row["line_no"]), issued_on=date.fromisoformat(row["billing_date"]),
+            subscription=row["subscription"], currency=row["currency"],
+            amount=Decimal(row["amount"]), start=date.fromisoformat(row["service_start"]),
+            end=date.fromisoformat(row["service_end"]),
+            events=(EventRef(row["account"], int(row["event_version"])),
+                    *(EventRef(f"{row['account']}/{row['subscription']}", int(version))
+                      for version in row["sources"].split())),
+        )
+        for row in rows
+    ]
+
+
+def journal_payments(views: _Views, through: date, key: str | None = None) -> list[PaymentFact]:
+    """Every payment (of account ``key``, or all) recorded as made on or before ``through``,
+    in its account's currency."""
+    rows = views.query("journal_payments", through.isoformat(), key, key)
+    return [PaymentFact(row["account"], int(row["event_version"]),
+                        date.fromisoformat(row["paid_on"]), row["currency"],
+                        Decimal(row["amount"]), row["reference"]) for row in rows]

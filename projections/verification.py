@@ -19,8 +19,9 @@ is explained in docs/explanation/tamper-evidence.md.
    posted for its date, and (rated by this code's rules) re-derives to the same bytes;
    every posted line is on exactly one invoice.
 4. **Snapshots**: each aggregate's latest snapshot equals its events replayed.
-5. **Views**: every row equals what a fold of the log up to the views' tracked position
-   writes, and the tracking row is where the rows say it is.
+5. **Views** (the books' journal lines and payments among them): every row equals what a
+   fold of the log up to the views' tracked position writes, and the tracking row is where
+   the rows say it is.
 """
 
 from __future__ import annotations
@@ -599,12 +600,15 @@ def _fold_and_compare(log: EventLog, views: _Views, scratch: _Views, name: str, 
 def _compare_table(table: str, live: _Views, scratch: _Views, position: int, account: str | None,
                    findings: list[Finding]) -> None:
     key_columns = TABLE_KEYS[table]
+    account_id = ids.account_id(account).hex if account is not None else None
 
     def keyed(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str | None, ...], dict[str, str | None]]:
         result = {}
         for row in rows:
             normal = _normal(row)
-            if account is None or normal.get("account") == account:
+            owner = normal["account"] == account if "account" in normal else \
+                normal.get("account_id") == account_id  # journal payments: by aggregate
+            if account is None or owner:
                 result[tuple(normal[k] for k in key_columns)] = normal
         return result
 
@@ -641,6 +645,9 @@ def _invoice_of(table: str, row: Mapping[str, Any]) -> str | None:
         return row.get("invoice_number")
     if table == "recon_lines":
         return row.get("InvoiceNumber")
+    if table == "journal_lines" and row.get("account") and row.get("billing_date"):
+        return invoicing.invoice_number(str(row["account"]),
+                                        date.fromisoformat(str(row["billing_date"])))
     return None
 
 

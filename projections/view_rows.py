@@ -1,7 +1,8 @@
 """The billing projection: folds recorded events into the view tables.
 
-It only folds facts the write side recorded: an issued invoice becomes its invoice row and
-its reconciliation rows exactly as the invoice document says; subscription and account
+It only folds facts the write side recorded: an issued invoice becomes its invoice row, its
+reconciliation rows and its journal lines exactly as the invoice document says; a recorded
+payment becomes a journal payment; subscription and account
 events update their rows. Nothing here rates, rounds or re-computes money, so replaying the
 log always gives the same rows.
 """
@@ -88,16 +89,32 @@ def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
         Update("accounts", event.originator_id.hex,
                {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
-    for number, record in enumerate(reconciliation.records(invoice), start=1):
+    records = reconciliation.records(invoice)
+    for number, (record, line) in enumerate(zip(records, invoice.lines, strict=True), start=1):
         ops.append(Op("recon_line", {"account": invoice.account, "billing_date": day,
                                      "line_no": number, **record.by_column()}))
+        # The books' facts: the line's schedule as issued (the strings the row above shows).
+        ops.append(Op("journal_line", {
+            "account": invoice.account, "billing_date": day, "line_no": number,
+            "subscription": record.subscription_id, "currency": invoice.currency,
+            "amount": record.amount, "service_start": record.charge_start_date,
+            "service_end": record.charge_end_date,
+            "sources": " ".join(map(str, line.sources)), "notification_id": n}))
     return ops
+
+
+def _payment(event: Any, n: int) -> list[Op | Update]:
+    return [Op("journal_payment", {
+        "paid_on": event.effective_date.isoformat(), "account_id": event.originator_id.hex,
+        "event_version": event.originator_version, "amount": f"{event.amount}",
+        "reference": event.reference, "notification_id": n})]
 
 
 _HANDLERS: dict[type[Any], Any] = {
     _A.Opened: _opened,
     _A.SubscriptionAdded: _account_fields(currency=lambda event: event.currency),
     _A.InvoiceIssued: _invoice_ops,
+    _A.PaymentRecorded: _payment,
     _A.BillingDateClosed: _account_fields(
         last_billing_date=lambda event: event.billing_date.isoformat()),
     _S.Purchased: _purchased,

@@ -81,16 +81,32 @@ TABLES = (
         account TEXT NOT NULL, billing_date TEXT NOT NULL, line_no INTEGER NOT NULL,
         {", ".join(f'"{name}" TEXT NOT NULL' for name in COLUMNS)},
         PRIMARY KEY (billing_date, account, line_no)){{without_rowid}}""",
+    # The books (projections/journal.py computes entries from these facts): each issued
+    # line's schedule (amount, service period, currency) and each recorded payment.
+    """CREATE TABLE IF NOT EXISTS {p}journal_lines (
+        account TEXT NOT NULL, billing_date TEXT NOT NULL, line_no INTEGER NOT NULL,
+        subscription TEXT NOT NULL, currency TEXT NOT NULL, amount TEXT NOT NULL,
+        service_start TEXT NOT NULL, service_end TEXT NOT NULL, sources TEXT NOT NULL,
+        notification_id BIGINT NOT NULL,
+        PRIMARY KEY (billing_date, account, line_no)){without_rowid}""",
+    # A payment's account is its event's aggregate; key and currency come from accounts.
+    """CREATE TABLE IF NOT EXISTS {p}journal_payments (
+        paid_on TEXT NOT NULL, account_id TEXT NOT NULL, event_version INTEGER NOT NULL,
+        amount TEXT NOT NULL, reference TEXT NOT NULL, notification_id BIGINT NOT NULL,
+        PRIMARY KEY (paid_on, account_id, event_version)){without_rowid}""",
     "CREATE INDEX IF NOT EXISTS {i}invoices_by_number ON {p}invoices (invoice_number)",
     "CREATE INDEX IF NOT EXISTS {i}invoices_by_account ON {p}invoices (account, billing_date)",
 )
-VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts")
+VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts", "journal_lines",
+               "journal_payments")
 #: Each view table's key (the order verify reads rows in).
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id",),
     "subscriptions": ("subscription_id",),
     "invoices": ("billing_date", "account"),
     "recon_lines": ("billing_date", "account", "line_no"),
+    "journal_lines": ("billing_date", "account", "line_no"),
+    "journal_payments": ("paid_on", "account_id", "event_version"),
 }
 
 #: The shape of the view tables. A store whose tables were made to another shape (by an
@@ -117,6 +133,15 @@ STATEMENTS: dict[str, str] = {
     "recon_line": (
         f"INSERT INTO {{p}}recon_lines (account, billing_date, line_no, {_RECON_COLUMNS}) "
         f"VALUES (%s, %s, %s, {_RECON_MARKS})"
+    ),
+    "journal_line": (
+        "INSERT INTO {p}journal_lines (account, billing_date, line_no, subscription, currency, "
+        "amount, service_start, service_end, sources, notification_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    ),
+    "journal_payment": (
+        "INSERT INTO {p}journal_payments (paid_on, account_id, event_version, amount, reference, "
+        "notification_id) VALUES (%s, %s, %s, %s, %s, %s)"
     ),
 }
 
@@ -198,6 +223,19 @@ QUERIES: dict[str, str] = {
     "accounts": "SELECT * FROM {p}accounts ORDER BY account",
     "subscriptions_of": (
         "SELECT * FROM {p}subscriptions WHERE account = %s ORDER BY subscription"
+    ),
+    # The books: issued lines with their invoice, payments with their account, to a date.
+    "journal_lines": (
+        "SELECT l.*, i.invoice_number, i.event_version FROM {p}journal_lines l "
+        "JOIN {p}invoices i ON i.billing_date = l.billing_date AND i.account = l.account "
+        "WHERE l.billing_date <= %s AND (CAST(%s AS TEXT) IS NULL OR l.account = %s) "
+        "ORDER BY l.billing_date, l.account, l.line_no"
+    ),
+    "journal_payments": (
+        "SELECT p.*, a.account, a.currency FROM {p}journal_payments p "
+        "JOIN {p}accounts a ON a.account_id = p.account_id "
+        "WHERE p.paid_on <= %s AND (CAST(%s AS TEXT) IS NULL OR a.account = %s) "
+        "ORDER BY p.paid_on, a.account, p.event_version"
     ),
 }
 

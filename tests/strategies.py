@@ -10,6 +10,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from ledger.money import currency_places
+from projections.journal import EventRef, LineFact, PaymentFact
+
 #: Properties run ``examples(n)`` examples: n by default, 4n under CI=true, and n times
 #: ``BILLING_LEDGER_EXAMPLES`` when that is set (a long local search for counterexamples).
 _SCALE = int(os.environ.get("BILLING_LEDGER_EXAMPLES") or
@@ -410,4 +413,48 @@ api_calls = st.one_of(
     _call("feed", mostly(st.integers(0, 50), st.one_of(hostile_ints, wrong_types)),
           mostly(st.none(), st.one_of(hostile_ints, wrong_types), odds=3)),
     _call("verify", mostly(st.none(), api_accounts, odds=2)),
+    _call("journal_csv", api_optional_days, account=mostly(st.none(), api_accounts, odds=2)),
+    _call("journal_beancount", api_optional_days),
+    _call("trial_balance", api_optional_days, account=mostly(st.none(), api_accounts, odds=2)),
+    _call("deferred_revenue", api_optional_days),
+    _call("revenue", api_days, api_days),
+    _call("explain_entry", mostly(st.sampled_from(["contoso-20180115:1",
+                                                   "contoso-20180115:1:2018-01-16..2018-01-31",
+                                                   "contoso:payment:4", "contoso-20180115:2"]),
+                                  st.one_of(hostile_text, wrong_types))),
 )
+
+
+# --------------------------------------------------------------------------- the books
+#: Currencies of 0, 2 and 3 places.
+book_currencies = st.sampled_from(["USD", "JPY", "KWD"])
+
+
+@st.composite
+def journal_line_facts(draw: Any, account: str = "contoso", number: int = 1) -> Any:
+    """An issued line as the books read it: any non-zero amount (credits too) in the
+    currency's minor units, a service period of 1 to 800 days, invoiced up to two months
+    before it starts or any time up to 900 days after."""
+    currency = draw(book_currencies)
+    minor = draw(st.integers(-50_000_000, 50_000_000).filter(bool))
+    start = draw(st.dates(min_value=date(2016, 1, 1), max_value=date(2031, 12, 31)))
+    days = draw(st.integers(1, 800))
+    issued = start + timedelta(days=draw(st.integers(-60, 900)))
+    return LineFact(account, f"{account}-{issued:%Y%m%d}", number, issued, "S1", currency,
+                    Decimal(minor).scaleb(-currency_places(currency)), start,
+                    start + timedelta(days=days - 1), (EventRef(account, number),))
+
+
+@st.composite
+def books(draw: Any) -> Any:
+    """Lines and payments of a few accounts (each in one currency)."""
+    lines, payments = [], []
+    for number in range(1, draw(st.integers(1, 8)) + 1):
+        lines.append(draw(journal_line_facts(account=f"a{number % 3}", number=number)))
+    for version in range(1, draw(st.integers(0, 4)) + 1):
+        currency = draw(book_currencies)
+        payments.append(PaymentFact(
+            f"a{version % 3}", version,
+            draw(st.dates(min_value=date(2016, 1, 1), max_value=date(2034, 12, 31))), currency,
+            Decimal(draw(st.integers(1, 10_000_000))).scaleb(-currency_places(currency))))
+    return lines, payments

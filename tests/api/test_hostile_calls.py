@@ -64,6 +64,8 @@ def check_reads(ledger: Ledger, location: str) -> None:
         assert ledger.invoice_html(row["account"], day)
         assert ledger.reconciliation(row["account"], day)
     assert isinstance(ledger.feed(), list)
+    assert sum(b.amount for b in ledger.trial_balance(date(2020, 3, 1))) == 0
+    assert ledger.journal_csv(date(2020, 3, 1))
     assert table_state(location) == before, "a read changed the database"
     ledger.bill(ledger.today())
     ledger.rebuild()

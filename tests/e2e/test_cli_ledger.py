@@ -211,7 +211,8 @@ def test_every_command_that_records_an_action_takes_an_idempotency_key() -> None
     # each billing date once; init, rebuild and project converge; simulate and demo play
     # a file into a fresh store; serve takes an Idempotency-Key on each request instead).
     not_actions = {"accounts", "anchor", "bill", "demo", "explain", "feed", "history", "init", "invoice",
-                   "invoices", "preview", "project", "rebuild", "recon", "serve", "simulate", "verify"}
+                   "invoices", "preview", "project", "rebuild", "recon", "serve", "simulate", "verify",
+                   "journal", "trial-balance", "revenue"}
     for name, command in main.commands.items():
         takes_key = any(param.name == "key" for param in command.params)
         assert takes_key == (name not in not_actions), name
