@@ -60,8 +60,9 @@ class Calls:
 class BillRunFigures:
     accounts: int = 0
     years: int = 0
-    first_year_ms: float = 0.0  # per account-month
+    first_year_ms: float = 0.0  # per account-month: a new book, billed beside the last year
     last_year_ms: float = 0.0
+    own_first_year_ms: float = 0.0  # the aging book's own first year (years earlier)
     bill_rate: float = 0.0  # account-months per second, whole run
     bare_rate: float = 0.0  # the same calls' account-months per second on a bare Application
     events: int = 0
@@ -141,58 +142,89 @@ def _bare_replay(reader: BillingApplication, writer: BareWriter, calls: Calls,
         writer.recorder.insert_events([writer.mapper.to_stored_event(event) for event in group])
 
 
-def measure_bill_run(location: str, raw_location: str, accounts: int = 10, years: int = 10,
+class _AgingBook:
+    """One aging book: accounts billed on the 28th, the three offers each, bought on
+    ``start``; a month of it is the untimed renewals and license changes, then the timed
+    bill run of the 28th (its store calls recorded)."""
+
+    def __init__(self, location: str, start: date, accounts: int) -> None:
+        self.app = BillingApplication(store_env(location), clock=TestClock(start))
+        self.keys = [f"acct{n:03d}" for n in range(accounts)]
+        for terms in OFFERS:
+            self.app.define_offer(terms)
+        for key in self.keys:
+            self.app.open_account(key, billing_day=28)
+            for number, terms in enumerate(OFFERS):
+                self.app.purchase(key, f"S{number}", terms.offer_id, 5)
+
+    def month(self, year: int, index: int, age: int, calls: Calls) -> float:
+        """Seconds per account of the bill run of month ``index`` (0-11) of ``year``."""
+        app = self.app
+        app.advance_to(date(year, index + 1, 10))  # renewals of the 1st, untimed
+        for key in self.keys:
+            for number in range(len(OFFERS)):
+                with contextlib.suppress(LedgerError):  # the same quantity: no change
+                    app.change_quantity(key, f"S{number}", 5 + (age + number) % 4 + 1)
+        stop = _record(app, calls)
+        started = time.perf_counter()
+        app.advance_to(date(year, index + 1, 28) + timedelta(days=1))  # the bill run: the 28th
+        elapsed = time.perf_counter() - started
+        stop()
+        return elapsed / len(self.keys)
+
+
+def measure_bill_run(location: str, raw_location: str, young_location: str,
+                     accounts: int = 10, years: int = 10,
                      log: Callable[[str], None] = print) -> BillRunFigures:
-    app = BillingApplication(store_env(location), clock=TestClock(START))
+    """Age a book ``years`` years; in its last year, a new book of the same shape is billed
+    beside it, month by month in turn, so year N and year 1 are timed in the same minutes
+    of the same machine (its speed drifts over a long run). Every month of the old book is
+    also replayed by a bare Application, for the throughput ratio."""
     reader = BillingApplication(store_env(location))  # reads and decodes only: a bare reader
     raw_env = store_env(raw_location)
     prepare(raw_env)
     writer = BareWriter(env=raw_env)
     figures = BillRunFigures(accounts=accounts, years=years)
+    old = _AgingBook(location, START, accounts)
+    young: _AgingBook | None = None
     try:
-        for terms in OFFERS:
-            app.define_offer(terms)
-        keys = [f"acct{n:03d}" for n in range(accounts)]
-        for key in keys:
-            app.open_account(key, billing_day=28)
-            for number, terms in enumerate(OFFERS):
-                app.purchase(key, f"S{number}", terms.offer_id, 5)
         months = 12 * years
         per_month: list[float] = []
+        young_months: list[float] = []
         bill_seconds = bare_seconds = 0.0
         for month in range(months):
             year, index = START.year + month // 12, month % 12
-            app.advance_to(date(year, index + 1, 10))  # renewals of the 1st, untimed
-            for key in keys:
-                for number in range(len(OFFERS)):
-                    with contextlib.suppress(LedgerError):  # the same quantity: no change
-                        app.change_quantity(key, f"S{number}", 5 + (month + number) % 4 + 1)
+            if month == months - 12:
+                young = _AgingBook(young_location, date(year, 1, 1), accounts)
+            if young is not None and month % 2:  # the young book first every other month
+                young_months.append(young.month(year, index, month, Calls()) * 1000)
             calls = Calls()
-            stop = _record(app, calls)
-            started = time.perf_counter()
-            app.advance_to(date(year, index + 1, 28) + timedelta(days=1))  # the bill run: the 28th
-            elapsed = time.perf_counter() - started
-            stop()
+            elapsed = old.month(year, index, month, calls)
+            if young is not None and not month % 2:
+                young_months.append(young.month(year, index, month, Calls()) * 1000)
             writes = _bare_writes(reader, calls)
             started = time.perf_counter()
             _bare_replay(reader, writer, calls, writes)
             bare = time.perf_counter() - started
-            per_month.append(elapsed / accounts * 1000)
-            bill_seconds += elapsed
+            per_month.append(elapsed * 1000)
+            bill_seconds += elapsed * accounts
             bare_seconds += bare
             if month % 12 == 11:
                 log(f"  bill run: year {month // 12 + 1}, {per_month[-1]:.1f} ms per account-month, "
-                    f"{app.recorder.max_notification_id()} events")
-        figures.first_year_ms = sum(per_month[:12]) / 12
+                    f"{old.app.recorder.max_notification_id()} events")
+        figures.own_first_year_ms = sum(per_month[:12]) / 12
+        figures.first_year_ms = sum(young_months) / len(young_months)
         figures.last_year_ms = sum(per_month[-12:]) / 12
         figures.bill_rate = accounts * months / bill_seconds
         figures.bare_rate = accounts * months / bare_seconds
-        figures.events = app.recorder.max_notification_id() or 0
+        figures.events = old.app.recorder.max_notification_id() or 0
         return figures
     finally:
         writer.close()
         reader.close()
-        app.close()
+        old.app.close()
+        if young is not None:
+            young.app.close()
 
 
 @dataclass
