@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,13 +47,17 @@ def environment(folder: Path) -> dict[str, str]:
 def run_page(page: Path, folder: Path) -> None:
     env = environment(folder)
     namespace: dict[str, object] = {"__name__": f"docs:{page.name}"}
+    # A page's PostgreSQL schema is its own on each run, so two runs of the suite against
+    # one database (a CI run beside a developer's) do not drop each other's tables.
+    schema = f"howto_billing_{uuid.uuid4().hex[:8]}"
     for number, block in enumerate(blocks(page), start=1):
         where = f"{page.relative_to(ROOT)} block {number} ({block.lang})"
+        body = block.body.replace("howto_billing", schema)
         if block.file:
-            (folder / block.file).write_text(block.body + "\n")
+            (folder / block.file).write_text(body + "\n")
         if block.lang == "sh":
             dump = folder / ".env-after"
-            script = f"set -euo pipefail\n{block.body}\nenv -0 > {dump}\n"
+            script = f"set -euo pipefail\n{body}\nenv -0 > {dump}\n"
             done = subprocess.run(["bash", "-c", script], cwd=folder, env=env,
                                   capture_output=True, text=True, check=False)
             assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
@@ -63,7 +68,7 @@ def run_page(page: Path, folder: Path) -> None:
             os.environ.update(env)
             os.chdir(folder)
             try:
-                exec(compile(block.body, where, "exec"), namespace)
+                exec(compile(body, where, "exec"), namespace)
             except Exception as error:
                 raise AssertionError(f"{where} failed: {error!r}") from error
             finally:
