@@ -77,15 +77,16 @@ def invoice_document(log: EventLog, views: _Views, key: str, billing_date: date)
     return document_of(log, invoice_row(views, key, billing_date))
 
 
-def recon_rows(views: _Views, key: str, billing_date: date) -> list[dict[str, str]]:
-    return views.query("recon_lines", key, billing_date.isoformat())
+def recon_rows(views: _Views, key: str, billing_date: date) -> list[reconciliation.ReconRow]:
+    """The reconciliation rows of one account and billing date, from the view rows."""
+    return [reconciliation.ReconRow.of_line(row)
+            for row in views.query("invoice_lines", key, billing_date.isoformat())]
 
 
 def recon_csv(views: _Views, key: str, billing_date: date) -> bytes:
     """The reconciliation file of one account and billing date, from the view rows."""
     invoice_row(views, key, billing_date)
-    return reconciliation.render_csv(
-        reconciliation.ReconRow.from_columns(row) for row in recon_rows(views, key, billing_date))
+    return reconciliation.render_csv(recon_rows(views, key, billing_date))
 
 
 # --------------------------------------------------------------------------- the books

@@ -9,10 +9,12 @@ bytes.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 
 from ledger.invoicing import Invoice
 from ledger.money import Money
@@ -63,9 +65,28 @@ class ReconRow:
         return dict(zip(COLUMNS, self.values(), strict=True))
 
     @classmethod
-    def from_columns(cls, row: Mapping[str, str]) -> ReconRow:
-        """A row read back by column name (from the views)."""
-        return cls(*(row[column] for column in COLUMNS))
+    def of_line(cls, line: Mapping[str, Any]) -> ReconRow:
+        """The row of one issued line, from its facts and its invoice's (by the names
+        :data:`INVOICE_FACTS` and :data:`LINE_FACTS` give them, as the views keep them).
+        Partner Center's columns the ledger has no value for are empty; discounts and tax
+        are zero."""
+        amount, currency = line["amount"], line["currency"]
+        zero = _zero(currency)
+        offer_id, offer_name = line["offer_id"], line["offer_name"]
+        return cls(
+            partner_id=line["partner_id"], customer_id=line["account"],
+            customer_name=line["account_name"], mpn_id="", reseller_mpn_id="",
+            order_id=line["order_id"], subscription_id=line["subscription"],
+            syndication_partner_subscription_number="", offer_id=offer_id,
+            durable_offer_id=offer_id, offer_name=offer_name, domain_name="",
+            billing_cycle_type=line["billing_cycle"], subscription_name=offer_name,
+            subscription_description=offer_name, subscription_start_date=line["term_start"],
+            subscription_end_date=line["term_end"], charge_start_date=line["service_start"],
+            charge_end_date=line["service_end"], charge_type=line["charge_type"],
+            unit_price=line["unit_price"], quantity=str(line["quantity"]), amount=amount,
+            total_other_discount=zero, subtotal=amount, tax=zero, total_for_customer=amount,
+            currency=currency, invoice_number=line["invoice_number"],
+        )
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ReconRow))
@@ -77,32 +98,51 @@ def file_name(billing_date: date) -> str:
     return f"reconciliation-{billing_date.isoformat()}.csv"
 
 
+#: What an issued invoice says once for all its lines (the views keep it on the invoice).
+INVOICE_FACTS = ("account", "account_name", "partner_id", "invoice_number", "currency")
+#: What it says of each line (the views keep one row of these per line).
+LINE_FACTS = ("subscription", "order_id", "offer_id", "offer_name", "billing_cycle",
+              "term_start", "term_end", "service_start", "service_end", "charge_type",
+              "unit_price", "quantity", "amount", "sources")
+
+
+def invoice_facts(document: Mapping[str, Any]) -> dict[str, str]:
+    """:data:`INVOICE_FACTS` of an issued invoice's document."""
+    return {"account": document["account"], "account_name": document["account_name"],
+            "partner_id": document.get("partner_id", ""),
+            "invoice_number": document["invoice_number"], "currency": document["currency"]}
+
+
+def line_facts(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """:data:`LINE_FACTS` of each line of an issued invoice's document, in invoice order
+    (``sources``: the versions of the subscription events the line was rated from, spaced).
+
+    They are read straight from the canonical document, whose amounts and dates are already
+    the strings the file shows (:meth:`Invoice.parse` then :meth:`Invoice.document` gives
+    the same bytes, for every document version), so a rebuild folding millions of lines
+    parses no amount and formats no date."""
+    return [
+        {"subscription": group["subscription"], "order_id": group["order_id"],
+         "offer_id": group["offer_id"], "offer_name": group["offer_name"],
+         "billing_cycle": group["billing_cycle"], "term_start": line["term_start"],
+         "term_end": line["term_end"], "service_start": line["start"],
+         "service_end": line["end"], "charge_type": line["charge_type"],
+         "unit_price": line["unit_price"], "quantity": line["quantity"],
+         "amount": line["amount"], "sources": " ".join(map(str, line["sources"]))}
+        for group in document["subscriptions"] for line in group["lines"]
+    ]
+
+
 def records(invoice: Invoice) -> list[ReconRow]:
-    """The reconciliation rows of one issued invoice, in invoice order. Partner Center's
-    columns the ledger has no value for are empty; discounts and tax are zero."""
-    zero = str(Money.zero(invoice.currency))
-    rows: list[ReconRow] = []
-    for group in invoice.groups:
-        info = group.info
-        for line in group.lines:
-            amount = str(line.amount)
-            rows.append(ReconRow(
-                partner_id=invoice.partner_id, customer_id=invoice.account,
-                customer_name=invoice.account_name, mpn_id="", reseller_mpn_id="",
-                order_id=info.order_id, subscription_id=info.key,
-                syndication_partner_subscription_number="", offer_id=info.offer_id,
-                durable_offer_id=info.offer_id, offer_name=info.offer_name, domain_name="",
-                billing_cycle_type=info.billing_cycle, subscription_name=info.offer_name,
-                subscription_description=info.offer_name,
-                subscription_start_date=line.term_start.isoformat(),
-                subscription_end_date=line.term_end.isoformat(),
-                charge_start_date=line.start.isoformat(), charge_end_date=line.end.isoformat(),
-                charge_type=line.charge_type, unit_price=str(line.unit_price),
-                quantity=str(line.quantity), amount=amount, total_other_discount=zero,
-                subtotal=amount, tax=zero, total_for_customer=amount, currency=invoice.currency,
-                invoice_number=invoice.invoice_number,
-            ))
-    return rows
+    """The reconciliation rows of one issued invoice, in invoice order."""
+    document = invoice.document()
+    head = invoice_facts(document)
+    return [ReconRow.of_line({**head, **line}) for line in line_facts(document)]
+
+
+@functools.cache
+def _zero(currency: str) -> str:
+    return str(Money.zero(currency))
 
 
 def rows(invoice: Invoice) -> list[dict[str, str]]:

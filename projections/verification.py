@@ -643,9 +643,7 @@ def _compare_table(table: str, live: _Views, scratch: _Views, position: int, acc
 def _invoice_of(table: str, row: Mapping[str, Any]) -> str | None:
     if table == "invoices":
         return row.get("invoice_number")
-    if table == "recon_lines":
-        return row.get("InvoiceNumber")
-    if table == "journal_lines" and row.get("account") and row.get("billing_date"):
+    if table == "invoice_lines" and row.get("account") and row.get("billing_date"):
         return invoicing.invoice_number(str(row["account"]),
                                         date.fromisoformat(str(row["billing_date"])))
     return None

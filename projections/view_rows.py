@@ -1,7 +1,8 @@
 """The billing projection: folds recorded events into the view tables.
 
-It only folds facts the write side recorded: an issued invoice becomes its invoice row, its
-reconciliation rows and its journal lines exactly as the invoice document says; a recorded
+It only folds facts the write side recorded: an issued invoice becomes its invoice row and a
+row per line, exactly as the invoice document says (the line's reconciliation row and its
+entries in the books are computed from these when they are read); a recorded
 payment becomes a journal payment; subscription and account
 events update their rows. Nothing here rates, rounds or re-computes money, so replaying the
 log always gives the same rows.
@@ -9,12 +10,12 @@ log always gives the same rows.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
 from ledger.account import BillingAccount
-from ledger.invoicing import Invoice
 from ledger.subscription import Subscription
 from projections import reconciliation
 from projections.views import Op, Update
@@ -78,28 +79,21 @@ _term = _subscription_fields(
 
 
 def _invoice_ops(event: Any, n: int) -> list[Op | Update]:
-    invoice = Invoice.parse(event.document)
-    day = event.billing_date.isoformat()
+    document = json.loads(event.document)
+    invoice = reconciliation.invoice_facts(document)
+    account, day = invoice["account"], event.billing_date.isoformat()
     ops: list[Op | Update] = [
         Op("invoice_issued", {
-            "account": invoice.account, "billing_date": day, "invoice_number": event.invoice_number,
-            "account_id": event.originator_id.hex, "event_version": event.originator_version,
-            "digest": event.digest, "cut_position": event.cut_position,
-            "total": str(invoice.total), "amount_due": f"{event.amount_due}", "notification_id": n}),
+            "billing_date": day, "account_id": event.originator_id.hex,
+            "event_version": event.originator_version, "digest": event.digest,
+            "cut_position": event.cut_position, "total": document["total"],
+            "amount_due": f"{event.amount_due}", "notification_id": n, **invoice}),
         Update("accounts", event.originator_id.hex,
                {"last_amount_due": f"{event.amount_due}", "last_billing_date": day}, n),
     ]
-    records = reconciliation.records(invoice)
-    for number, (record, line) in enumerate(zip(records, invoice.lines, strict=True), start=1):
-        ops.append(Op("recon_line", {"account": invoice.account, "billing_date": day,
-                                     "line_no": number, **record.by_column()}))
-        # The books' facts: the line's schedule as issued (the strings the row above shows).
-        ops.append(Op("journal_line", {
-            "account": invoice.account, "billing_date": day, "line_no": number,
-            "subscription": record.subscription_id, "currency": invoice.currency,
-            "amount": record.amount, "service_start": record.charge_start_date,
-            "service_end": record.charge_end_date,
-            "sources": " ".join(map(str, line.sources)), "notification_id": n}))
+    for number, line in enumerate(reconciliation.line_facts(document), start=1):
+        ops.append(Op("invoice_line", {"account": account, "billing_date": day,
+                                       "line_no": number, "notification_id": n, **line}))
     return ops
 
 

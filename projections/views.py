@@ -25,7 +25,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from ledger.errors import StoreError
-from projections.reconciliation import COLUMNS
+from projections.reconciliation import LINE_FACTS
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,23 @@ class Op:
 
     @property
     def params(self) -> tuple[Any, ...]:
-        columns = INSERT_COLUMNS[self.statement]
-        try:
-            if len(self.row) != len(columns):
-                raise KeyError
-            values: tuple[Any, ...] = _ROW_GETTERS[self.statement](self.row)
-        except KeyError:
-            raise ValueError(f"{self.statement}: a row of columns {sorted(self.row)}, the table's "
-                             f"are {sorted(columns)}") from None
-        return values
+        """The row's values in its statement's column order."""
+        return insert_params(self.statement, [self.row])[0]
+
+
+def insert_params(statement: str, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """The values of rows of one insert statement, each in the statement's column order;
+    ValueError naming the columns when a row has other columns than the table's."""
+    columns = INSERT_COLUMNS[statement]
+    try:
+        if set(map(len, rows)) - {len(columns)}:
+            raise KeyError
+        # One C call per row (a rebuild makes hundreds of thousands).
+        return list(map(_ROW_GETTERS[statement], rows))
+    except KeyError:
+        odd = next(row for row in rows if len(row) != len(columns) or set(row) != set(columns))
+        raise ValueError(f"{statement}: a row of columns {sorted(odd)}, the table's "
+                         f"are {sorted(columns)}") from None
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,6 @@ class Update:
     fields: dict[str, Any]
     notification_id: int
 
-
-_RECON_COLUMNS = ", ".join(f'"{name}"' for name in COLUMNS)
-_RECON_MARKS = ", ".join(["%s"] * len(COLUMNS))
 
 # Statements in psycopg's %s style; the SQLite store turns %s into ?.
 TABLES = (
@@ -79,22 +84,23 @@ TABLES = (
         account TEXT NOT NULL, billing_date TEXT NOT NULL, invoice_number TEXT NOT NULL,
         account_id TEXT NOT NULL, event_version INTEGER NOT NULL, digest TEXT NOT NULL,
         cut_position BIGINT NOT NULL, total TEXT NOT NULL, amount_due TEXT NOT NULL,
+        account_name TEXT NOT NULL, partner_id TEXT NOT NULL, currency TEXT NOT NULL,
         notification_id BIGINT NOT NULL, PRIMARY KEY (billing_date, account)){without_rowid}""",
+    # Each issued line's facts, as its invoice states them (the strings the documents show):
+    # its reconciliation row (projections/reconciliation.py) and its entries in the books
+    # (projections/journal.py) are both computed from this row and its invoice's.
     # Keys lead with the billing date: the log cuts billing dates in date order, so a
     # rebuild appends at the end of each index instead of writing all over it.
-    f"""CREATE TABLE IF NOT EXISTS {{p}}recon_lines (
+    """CREATE TABLE IF NOT EXISTS {p}invoice_lines (
         account TEXT NOT NULL, billing_date TEXT NOT NULL, line_no INTEGER NOT NULL,
-        {", ".join(f'"{name}" TEXT NOT NULL' for name in COLUMNS)},
-        PRIMARY KEY (billing_date, account, line_no)){{without_rowid}}""",
-    # The books (projections/journal.py computes entries from these facts): each issued
-    # line's schedule (amount, service period, currency) and each recorded payment.
-    """CREATE TABLE IF NOT EXISTS {p}journal_lines (
-        account TEXT NOT NULL, billing_date TEXT NOT NULL, line_no INTEGER NOT NULL,
-        subscription TEXT NOT NULL, currency TEXT NOT NULL, amount TEXT NOT NULL,
-        service_start TEXT NOT NULL, service_end TEXT NOT NULL, sources TEXT NOT NULL,
-        notification_id BIGINT NOT NULL,
+        subscription TEXT NOT NULL, order_id TEXT NOT NULL, offer_id TEXT NOT NULL,
+        offer_name TEXT NOT NULL, billing_cycle TEXT NOT NULL, term_start TEXT NOT NULL,
+        term_end TEXT NOT NULL, service_start TEXT NOT NULL, service_end TEXT NOT NULL,
+        charge_type TEXT NOT NULL, unit_price TEXT NOT NULL, quantity INTEGER NOT NULL,
+        amount TEXT NOT NULL, sources TEXT NOT NULL, notification_id BIGINT NOT NULL,
         PRIMARY KEY (billing_date, account, line_no)){without_rowid}""",
-    # A payment's account is its event's aggregate; key and currency come from accounts.
+    # The books' other fact, each recorded payment. A payment's account is its event's
+    # aggregate; key and currency come from accounts.
     """CREATE TABLE IF NOT EXISTS {p}journal_payments (
         paid_on TEXT NOT NULL, account_id TEXT NOT NULL, event_version INTEGER NOT NULL,
         amount TEXT NOT NULL, reference TEXT NOT NULL, notification_id BIGINT NOT NULL,
@@ -102,15 +108,15 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS {i}invoices_by_number ON {p}invoices (invoice_number)",
     "CREATE INDEX IF NOT EXISTS {i}invoices_by_account ON {p}invoices (account, billing_date)",
 )
-VIEW_TABLES = ("recon_lines", "invoices", "subscriptions", "accounts", "journal_lines",
-               "journal_payments")
+VIEW_TABLES = ("invoice_lines", "invoices", "subscriptions", "accounts", "journal_payments")
+#: Tables earlier shapes of the views had (dropped with the others when the shape changes).
+RETIRED_TABLES = ("recon_lines", "journal_lines")
 #: Each view table's key (the order verify reads rows in).
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id",),
     "subscriptions": ("subscription_id",),
     "invoices": ("billing_date", "account"),
-    "recon_lines": ("billing_date", "account", "line_no"),
-    "journal_lines": ("billing_date", "account", "line_no"),
+    "invoice_lines": ("billing_date", "account", "line_no"),
     "journal_payments": ("paid_on", "account_id", "event_version"),
 }
 
@@ -132,17 +138,12 @@ STATEMENTS: dict[str, str] = {
     ),
     "invoice_issued": (
         "INSERT INTO {p}invoices (account, billing_date, invoice_number, account_id, "
-        "event_version, digest, cut_position, total, amount_due, notification_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "event_version, digest, cut_position, total, amount_due, account_name, partner_id, "
+        "currency, notification_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     ),
-    "recon_line": (
-        f"INSERT INTO {{p}}recon_lines (account, billing_date, line_no, {_RECON_COLUMNS}) "
-        f"VALUES (%s, %s, %s, {_RECON_MARKS})"
-    ),
-    "journal_line": (
-        "INSERT INTO {p}journal_lines (account, billing_date, line_no, subscription, currency, "
-        "amount, service_start, service_end, sources, notification_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "invoice_line": (
+        f"INSERT INTO {{p}}invoice_lines (account, billing_date, line_no, {', '.join(LINE_FACTS)}, "
+        f"notification_id) VALUES (%s, %s, %s, {', '.join(['%s'] * len(LINE_FACTS))}, %s)"
     ),
     "journal_payment": (
         "INSERT INTO {p}journal_payments (paid_on, account_id, event_version, amount, reference, "
@@ -222,9 +223,13 @@ QUERIES: dict[str, str] = {
     "invoice_by_number": "SELECT * FROM {p}invoices WHERE invoice_number = %s",
     "invoices_of": "SELECT * FROM {p}invoices WHERE account = %s ORDER BY billing_date",
     "all_invoices": "SELECT * FROM {p}invoices ORDER BY account, billing_date",
-    "recon_lines": (
-        f"SELECT {_RECON_COLUMNS} FROM {{p}}recon_lines "
-        "WHERE account = %s AND billing_date = %s ORDER BY line_no"
+    # An invoice's lines with what the invoice says once for all of them (the facts its
+    # reconciliation rows are made of).
+    "invoice_lines": (
+        "SELECT l.*, i.account_name, i.partner_id, i.invoice_number, i.currency "
+        "FROM {p}invoice_lines l "
+        "JOIN {p}invoices i ON i.billing_date = l.billing_date AND i.account = l.account "
+        "WHERE l.account = %s AND l.billing_date = %s ORDER BY l.line_no"
     ),
     "account": "SELECT * FROM {p}accounts WHERE account = %s",
     "accounts": "SELECT * FROM {p}accounts ORDER BY account",
@@ -233,7 +238,7 @@ QUERIES: dict[str, str] = {
     ),
     # The books: issued lines with their invoice, payments with their account, to a date.
     "journal_lines": (
-        "SELECT l.*, i.invoice_number, i.event_version FROM {p}journal_lines l "
+        "SELECT l.*, i.invoice_number, i.event_version, i.currency FROM {p}invoice_lines l "
         "JOIN {p}invoices i ON i.billing_date = l.billing_date AND i.account = l.account "
         "WHERE l.billing_date <= %s AND (CAST(%s AS TEXT) IS NULL OR l.account = %s) "
         "ORDER BY l.billing_date, l.account, l.line_no"
@@ -309,7 +314,7 @@ class _Views:
             row = cursor.fetchone()
             if row is not None and (row["fingerprint"] == SCHEMA_FINGERPRINT):
                 return
-            for table in VIEW_TABLES:
+            for table in (*VIEW_TABLES, *RETIRED_TABLES):
                 cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
             for statement in self.view_statements():
                 cursor.execute(statement)
@@ -351,17 +356,20 @@ class _Views:
         Inserts go first, a statement at a time (each row is inserted once, before any
         update of it; rows of a table have no order). Then every row's updates, merged in
         event order, one statement per table."""
-        inserts: dict[str, list[tuple[Any, ...]]] = {}
-        rows: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
+        inserted: dict[str, list[Mapping[str, Any]]] = {}
+        # Per table, each row's merged changes and the last notification that made one.
+        changed: dict[str, dict[str, tuple[dict[str, Any], int]]] = {t: {} for t in UPDATABLE}
         for op in ops:
             if isinstance(op, Op):
-                inserts.setdefault(op.statement, []).append(op.params)
+                inserted.setdefault(op.statement, []).append(op.row)
                 continue
-            fields, _ = rows.get((op.table, op.key), ({}, 0))
+            rows = changed[op.table]
+            fields = rows[op.key][0] if op.key in rows else {}
             for field_name, value in op.fields.items():
                 if value is not None and not (field_name in _KEEP_FIRST and field_name in fields):
                     fields[field_name] = value
-            rows[(op.table, op.key)] = (fields, op.notification_id)
+            rows[op.key] = (fields, op.notification_id)
+        inserts = {statement: insert_params(statement, found) for statement, found in inserted.items()}
         with self._transaction(commit=True) as cursor:
             cursor.execute(self._sql(f"UPDATE {self._tracking_table()} SET notification_id = %s "
                                      "WHERE application_name = %s AND notification_id = %s "
@@ -379,9 +387,8 @@ class _Views:
                 ) from None
             for table, (_, columns) in UPDATABLE.items():
                 params = [
-                    (*(fields.get(c) for c in columns), notification_id, key)
-                    for (table_name, key), (fields, notification_id) in rows.items()
-                    if table_name == table
+                    (*map(fields.get, columns), notification_id, key)
+                    for key, (fields, notification_id) in changed[table].items()
                 ]
                 if params:
                     self._update_rows(cursor, table, params)
@@ -415,7 +422,7 @@ class _Views:
                                      "WHERE application_name = %s"), (shadow_name,))
             if cursor.fetchone() is not None:
                 return
-            for table in VIEW_TABLES:
+            for table in (*VIEW_TABLES, *RETIRED_TABLES):
                 cursor.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
             for statement in self.view_statements(indexes=False):
                 cursor.execute(statement)

@@ -10,7 +10,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ledger.money import currency_places
+from ledger.invoicing import Invoice, InvoiceLine, LogPoint, SubscriptionGroup, SubscriptionInfo
+from ledger.money import Money, currency_places
 from projections.journal import EventRef, LineFact, PaymentFact
 
 #: Properties run ``examples(n)`` examples: n by default, 4n under CI=true, and n times
@@ -458,3 +459,55 @@ def books(draw: Any) -> Any:
             draw(st.dates(min_value=date(2016, 1, 1), max_value=date(2034, 12, 31))), currency,
             Decimal(draw(st.integers(1, 10_000_000))).scaleb(-currency_places(currency))))
     return lines, payments
+
+
+# --------------------------------------------------------------------------- documents
+_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+
+
+@st.composite
+def invoice_lines(draw: Any, currency: str, number: int, subscription: str) -> Any:
+    """A line as an issued invoice shows it: charges and credits, any charge type."""
+    term_start = draw(start_dates)
+    start = term_start + timedelta(days=draw(st.integers(0, 400)))
+    places = currency_places(currency)
+
+    def money(bound: int) -> Money:
+        return Money(Decimal(draw(st.integers(-bound, bound))).scaleb(-places), currency)
+
+    return InvoiceLine(
+        number, f"L{number}", subscription, term_start,
+        term_start + timedelta(days=draw(st.integers(0, 1100))), start,
+        start + timedelta(days=draw(st.integers(0, 400))),
+        draw(st.sampled_from(["new", "cycleCharge", "addQuantity", "removeQuantity", "cancel",
+                              "renew"])),
+        money(10**7), draw(quantities), money(10**9), draw(conventions),
+        draw(st.none() | st.just("L1")),
+        tuple(draw(st.lists(st.integers(1, 10**6), max_size=4))))
+
+
+@st.composite
+def issued_invoices(draw: Any) -> Any:
+    """An issued invoice of one to three subscriptions with one to four lines each, in a
+    currency of 0, 2 or 3 places (totals are not made to add up: what is tested is how a
+    document's values reach other documents)."""
+    currency = draw(book_currencies)
+    groups, number = [], 0
+    for index in range(draw(st.integers(1, 3))):
+        key = f"S{index}"
+        lines = []
+        for _ in range(draw(st.integers(1, 4))):
+            number += 1
+            lines.append(draw(invoice_lines(currency, number, key)))
+        info = SubscriptionInfo(key, draw(_names), draw(_names),
+                                draw(st.sampled_from(["monthly", "annual"])), draw(_names))
+        groups.append(SubscriptionGroup(info, tuple(lines), sum(
+            (line.amount for line in lines), Money.zero(currency))))
+    zero = Money.zero(currency)
+    total = sum((group.subtotal for group in groups), zero)
+    return Invoice(
+        document_version=draw(st.sampled_from([1, 2])), invoice_number=draw(_names),
+        account=draw(_names), account_name=draw(_names), billing_date=draw(start_dates),
+        currency=currency, groups=tuple(groups), charges=total, credits=zero, total=total,
+        balance_brought_forward=zero, payments_received=zero, amount_due=total, final_for=(),
+        rules_version=1, log=LogPoint(1, "0" * 64), partner_id=draw(st.sampled_from(["", "P1"])))

@@ -36,7 +36,7 @@ def fingerprint(db: Path | str) -> object:
     schema = db.rpartition("schema=")[2]
     with psycopg.connect(PG_ADMIN) as conn:
         return [conn.execute(f'SELECT count(*) FROM "{schema}".{table}').fetchone()
-                for table in ("billingledger_events", "billing_invoices", "billing_recon_lines")]
+                for table in ("billingledger_events", "billing_invoices", "billing_invoice_lines")]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

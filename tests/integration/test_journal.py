@@ -148,7 +148,7 @@ def test_rebuilt_views_give_the_same_bytes(new_store: NewStore) -> None:
                     ledger.trial_balance(date(2018, 3, 31)),
                     ledger.revenue(date(2018, 1, 1), date(2019, 1, 31)).csv(),
                     {table: sorted(repr(sorted(row.items())) for row in rows[table])
-                     for table in ("journal_lines", "journal_payments")})
+                     for table in ("invoice_lines", "journal_payments")})
 
         before = outputs()
         # annual 1, change 1 + 3, late 1 + 1, cancel 1 + 1, monthly 3 lines; one payment
@@ -188,18 +188,18 @@ def test_verify_finds_a_tampered_journal_row(new_store: NewStore) -> None:
         ledger.catch_up()
         assert ledger.verify().ok
         store = Store(location)
-        store.execute("UPDATE {p}journal_lines SET amount = %s WHERE account = %s AND line_no = 3",
+        store.execute("UPDATE {p}invoice_lines SET amount = %s WHERE account = %s AND line_no = 3",
                       "8.99", "change")
         store.execute("UPDATE {p}journal_payments SET amount = %s", "480.00")
         result = ledger.verify()
         text = "\n".join(str(finding) for finding in result.findings)
-        assert "view journal_lines 2018-02-15/change/3: amount is '8.99', the log says '89.96'" in text
+        assert "view invoice_lines 2018-02-15/change/3: amount is '8.99', the log says '89.96'" in text
         assert "view journal_payments 2018-02-01/" in text and "amount is '480.00'" in text
         assert not ledger.verify("annual").ok  # the payment's account, though its row has no key
         assert ledger.verify("monthly").ok
-        store.execute("DELETE FROM {p}journal_lines WHERE account = %s", "late")
+        store.execute("DELETE FROM {p}invoice_lines WHERE account = %s", "late")
         text = "\n".join(str(finding) for finding in ledger.verify("late").findings)
-        assert "view journal_lines 2018-01-15/late/1: missing: the log makes this row" in text
+        assert "view invoice_lines 2018-01-15/late/1: missing: the log makes this row" in text
 
 
 @settings(max_examples=s.examples(8), deadline=None,

@@ -29,6 +29,7 @@ from ledger.eventstore import store_env
 from ledger.offers import OfferTerms
 from ledger.subscription import Subscription
 from ledger.transcodings import DataclassAsDict
+from projections.views import RETIRED_TABLES
 from tests.conftest import NewStore
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -71,7 +72,8 @@ def old_ledger(fixture_path: Path, new_store: NewStore, backend: str) -> str:
     return location
 
 
-def test_an_old_ledger_opens_verifies_and_goes_on_billing(old_ledger: str, fixture_path: Path) -> None:
+def test_an_old_ledger_opens_verifies_and_goes_on_billing(old_ledger: str, fixture_path: Path,
+                                                          backend: str) -> None:
     with Ledger(old_ledger, create=False, clock=TestClock(WRITTEN_UNTIL)) as ledger:
         result = ledger.verify()
         assert result.ok, "\n".join(map(str, result.findings))
@@ -94,6 +96,14 @@ def test_an_old_ledger_opens_verifies_and_goes_on_billing(old_ledger: str, fixtu
         assert document["log"]["head"] is not None
         ledger.rebuild()
         assert ledger.verify().ok
+    if backend == "sqlite":  # the views of the old shape are gone
+        conn = sqlite3.connect(old_ledger)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+        assert "billing_invoice_lines" in tables
+        assert not tables & {f"billing_{table}" for table in RETIRED_TABLES}
 
 
 # --------------------------------------------------------------------------- a field added

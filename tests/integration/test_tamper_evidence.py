@@ -200,8 +200,9 @@ def test_an_edited_view_row_and_a_forged_invoice_row(ledger: Ledger) -> None:
     store = store_of(ledger)
     store.execute("UPDATE {p}subscriptions SET quantity = 999 WHERE subscription = 'S1'")
     store.execute("INSERT INTO {p}invoices (account, billing_date, invoice_number, account_id, "
-                  "event_version, digest, cut_position, total, amount_due, notification_id) "
-                  "VALUES ('acme', '2030-01-15', 'acme-20300115', 'x', 1, 'x', 1, '9.99', '9.99', 1)")
+                  "event_version, digest, cut_position, total, amount_due, account_name, "
+                  "partner_id, currency, notification_id) VALUES ('acme', '2030-01-15', "
+                  "'acme-20300115', 'x', 1, 'x', 1, '9.99', '9.99', 'Acme', '', 'USD', 1)")
     text = findings(ledger.verify())
     assert "quantity is '999', the log says '3'" in text
     assert "view invoices 2030-01-15/acme: a row the log does not make" in text
