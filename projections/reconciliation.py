@@ -61,9 +61,6 @@ class ReconRow:
         """The row's values in column order."""
         return tuple(getattr(self, name) for name in _FIELDS)
 
-    def by_column(self) -> dict[str, str]:
-        return dict(zip(COLUMNS, self.values(), strict=True))
-
     @classmethod
     def of_line(cls, line: Mapping[str, Any]) -> ReconRow:
         """The row of one issued line, from its facts and its invoice's (by the names
@@ -143,11 +140,6 @@ def records(invoice: Invoice) -> list[ReconRow]:
 @functools.cache
 def _zero(currency: str) -> str:
     return str(Money.zero(currency))
-
-
-def rows(invoice: Invoice) -> list[dict[str, str]]:
-    """The same rows as mappings from column name to value."""
-    return [row.by_column() for row in records(invoice)]
 
 
 def render_csv(rows: Iterable[ReconRow]) -> bytes:

@@ -36,11 +36,6 @@ class Op:
     statement: str
     row: Mapping[str, Any]
 
-    @property
-    def params(self) -> tuple[Any, ...]:
-        """The row's values in its statement's column order."""
-        return insert_params(self.statement, [self.row])[0]
-
 
 def insert_params(statement: str, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     """The values of rows of one insert statement, each in the statement's column order;
